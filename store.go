@@ -245,9 +245,11 @@ func (s *Store) SaveToken(ctx context.Context, t *Token) error {
 			return s.fail(op, "", err)
 		}
 	}
+	in := t.Clone()
+	in.Expiry = in.Expiry.Truncate(time.Millisecond) // what the codec keeps
 	var id string
 	err := s.retry(ctx, func() (err error) {
-		id, err = s.save(ctx, t, keys)
+		id, err = s.save(ctx, in, keys)
 		return err
 	})
 	if err != nil {
@@ -267,7 +269,7 @@ func (s *Store) save(ctx context.Context, t *Token, keys []lookupKey) (string, e
 			return "", err
 		}
 		if found == nil && newID == "" {
-			return "", fmt.Errorf("every derived ID of the token's key is taken: %w", ErrConflict)
+			return "", fmt.Errorf("every derived ID of the token's key is taken: %w", final{ErrConflict})
 		}
 		cur, target = found, newID
 	} else {
@@ -284,7 +286,7 @@ func (s *Store) save(ctx context.Context, t *Token, keys []lookupKey) (string, e
 				return "", err
 			}
 			if other != nil && other.e.ID != t.ID {
-				return "", fmt.Errorf("the user is stored under ID %s: %w", other.e.ID, ErrConflict)
+				return "", fmt.Errorf("the user is stored under ID %s: %w", other.e.ID, final{ErrConflict})
 			}
 		}
 	}
@@ -345,6 +347,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(current *Token) (
 		}
 		next = next.Clone()
 		next.ID = id
+		next.Expiry = next.Expiry.Truncate(time.Millisecond)
 		if next.size() > s.maxSize {
 			return ErrTooLarge
 		}
@@ -363,12 +366,18 @@ func (s *Store) Update(ctx context.Context, id string, fn func(current *Token) (
 	return result, nil
 }
 
+// final marks a conflict that another attempt cannot resolve.
+type final struct{ error }
+
+func (f final) Unwrap() error { return f.error }
+
 // retry runs attempt until it returns anything but ErrConflict, with
 // exponential backoff and full jitter so that racing writers spread out.
 func (s *Store) retry(ctx context.Context, attempt func() error) error {
 	for n := 0; ; n++ {
 		err := attempt()
-		if !errors.Is(err, ErrConflict) || n+1 >= s.maxAttempts {
+		var f final
+		if !errors.Is(err, ErrConflict) || errors.As(err, &f) || n+1 >= s.maxAttempts {
 			return err
 		}
 		backoff := min(time.Millisecond<<min(n, 8), 200*time.Millisecond)
