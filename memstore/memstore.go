@@ -63,10 +63,6 @@ func clone(e *tokenstore.Entry) *tokenstore.Entry {
 	return &c
 }
 
-func notFound(id string) error {
-	return fmt.Errorf("memstore: no entry %q: %w", id, tokenstore.ErrNotFound)
-}
-
 // Get returns the entry.
 func (b *Backend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, error) {
 	if err := ctx.Err(); err != nil {
@@ -79,7 +75,7 @@ func (b *Backend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, er
 			return clone(e), nil
 		}
 	}
-	return nil, notFound(id)
+	return nil, tokenstore.ErrNotFound
 }
 
 // Create stores e unless its ID is taken.
@@ -91,7 +87,7 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 	defer b.mu.Unlock()
 	s := b.space(ns, true)
 	if s.entries[e.ID] != nil {
-		return fmt.Errorf("memstore: entry %q exists: %w", e.ID, tokenstore.ErrConflict)
+		return fmt.Errorf("entry exists: %w", tokenstore.ErrConflict)
 	}
 	b.put(s, e)
 	return nil
@@ -106,10 +102,10 @@ func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 	defer b.mu.Unlock()
 	s := b.space(ns, false)
 	if s == nil || s.entries[e.ID] == nil {
-		return notFound(e.ID)
+		return tokenstore.ErrNotFound
 	}
 	if cur := s.entries[e.ID]; cur.Version != e.Version {
-		return fmt.Errorf("memstore: entry %q is at another version: %w", e.ID, tokenstore.ErrConflict)
+		return fmt.Errorf("entry changed since it was read: %w", tokenstore.ErrConflict)
 	}
 	b.put(s, e)
 	return nil
@@ -152,7 +148,7 @@ func (b *Backend) Delete(ctx context.Context, ns, id string) error {
 	defer b.mu.Unlock()
 	s := b.space(ns, false)
 	if s == nil || s.entries[id] == nil {
-		return notFound(id)
+		return tokenstore.ErrNotFound
 	}
 	s.unindex(s.entries[id])
 	delete(s.entries, id)
