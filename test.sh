@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of tokenstore: formatting, vet, the unit and conformance
-# tests with the race detector, the examples, and the quickstart.
+# tests with the race detector, the examples, the quickstart, and the
+# integration tests against real servers (integration/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,5 +20,8 @@ go test -race -count=1 ./...
 
 echo "== quickstart"
 go run ./examples/quickstart >/dev/null
+
+echo "== integration tests against real servers"
+./integration/run.sh
 
 echo "all tests passed"
