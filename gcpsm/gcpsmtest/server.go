@@ -54,7 +54,9 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // Server is a running fake of Secret Manager and Cloud KMS. It is safe for
@@ -67,8 +69,9 @@ type Server struct {
 
 	latency time.Duration
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu       sync.Mutex
+	calls    map[string]int
+	failures map[string][]codes.Code // by method, the next answers
 }
 
 // Option configures a Server.
@@ -100,8 +103,13 @@ func NewServer(opts ...Option) (*Server, error) {
 }
 
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	method := methodName(info.FullMethod)
 	s.mu.Lock()
-	s.calls[methodName(info.FullMethod)]++
+	s.calls[method]++
+	var fail codes.Code
+	if f := s.failures[method]; len(f) > 0 {
+		fail, s.failures[method] = f[0], f[1:]
+	}
 	s.mu.Unlock()
 	if s.latency > 0 {
 		t := time.NewTimer(s.latency)
@@ -112,7 +120,24 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		case <-t.C:
 		}
 	}
+	if fail != codes.OK {
+		return nil, status.Errorf(fail, "gcpsmtest: injected failure of %s", method)
+	}
 	return handler(ctx, req)
+}
+
+// FailNext makes the next n calls of method (such as "AccessSecretVersion"
+// or "Encrypt") fail with code, to test how callers ride out UNAVAILABLE or
+// RESOURCE_EXHAUSTED.
+func (s *Server) FailNext(n int, method string, code codes.Code) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures == nil {
+		s.failures = make(map[string][]codes.Code)
+	}
+	for range n {
+		s.failures[method] = append(s.failures[method], code)
+	}
 }
 
 // methodName turns "/google.cloud.secretmanager.v1.SecretManagerService/GetSecret"
