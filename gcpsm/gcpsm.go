@@ -181,6 +181,7 @@ type Backend struct {
 	callOpts    []gax.CallOption
 	cache       stateCache
 	locks       keyedLocks
+	reads       readFlights
 }
 
 var _ tokenstore.Backend = (*Backend)(nil)
@@ -320,7 +321,9 @@ func parseVersion(s string) (version, error) {
 
 // Get returns the entry: one AccessSecretVersion of the current version.
 func (b *Backend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, error) {
-	return b.access(ctx, id, b.currentVersion(ns, id))
+	return b.reads.read(ctx, b.secretName(ns, id), func(ctx context.Context) (*tokenstore.Entry, error) {
+		return b.access(ctx, id, b.currentVersion(ns, id))
+	})
 }
 
 func (b *Backend) access(ctx context.Context, id, name string) (*tokenstore.Entry, error) {
@@ -356,6 +359,12 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 		return mapError(err, "creating the secret", e.ID)
 	}
 	name := b.secretName(ns, e.ID)
+	// Racing creators of this process wait, then find the entry made.
+	unlock, err := b.locks.lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	added, err := b.add(ctx, name, e.ID, payload, true)
 	if err != nil {
 		return err
@@ -371,6 +380,14 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 // or reports that the entry exists.
 func (b *Backend) complete(ctx context.Context, ns string, e *tokenstore.Entry) error {
 	name := b.secretName(ns, e.ID)
+	unlock, err := b.locks.lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st, ok := b.cache.get(name); ok && st.current != 0 {
+		return fmt.Errorf("gcpsm: entry %s exists: %w", e.ID, tokenstore.ErrConflict)
+	}
 	st, err := b.readState(ctx, name, e.ID)
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		return fmt.Errorf("gcpsm: secret of %s deleted during its creation: %w", e.ID, tokenstore.ErrConflict)
@@ -533,6 +550,7 @@ func (b *Backend) setCurrent(ctx context.Context, name string, st secretState, n
 		sec, err := b.c.UpdateSecret(ctx, &secretmanagerpb.UpdateSecretRequest{Secret: upd, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}, b.callOpts...)
 		if err == nil {
 			b.cache.put(name, stateOf(sec))
+			b.reads.forget(name, nil)
 			return nil
 		}
 		b.cache.drop(name)
@@ -560,8 +578,9 @@ func (b *Backend) destroy(ctx context.Context, name string) {
 	b.c.DestroySecretVersion(ctx, &secretmanagerpb.DestroySecretVersionRequest{Name: name}, b.callOpts...)
 }
 
-// destroyStrays destroys the versions of secret other than keep that are
-// still billed, left by creators that died or lost.
+// destroyStrays destroys the versions of secret older than keep that are
+// still billed, left by creators that died or lost: no version older than
+// the first current one ever becomes current.
 func (b *Backend) destroyStrays(ctx context.Context, secret string, keep int64) {
 	it := b.c.ListSecretVersions(ctx, &secretmanagerpb.ListSecretVersionsRequest{Parent: secret}, b.callOpts...)
 	for {
@@ -569,7 +588,9 @@ func (b *Backend) destroyStrays(ctx context.Context, secret string, keep int64) 
 		if err != nil {
 			return
 		}
-		if n, err := versionNumber(v.GetName()); err == nil && n != keep && v.GetState() != secretmanagerpb.SecretVersion_DESTROYED {
+		// Only older versions: a newer one may be current already, made so
+		// by an update that followed the completion.
+		if n, err := versionNumber(v.GetName()); err == nil && n < keep && v.GetState() != secretmanagerpb.SecretVersion_DESTROYED {
 			b.destroy(ctx, v.GetName())
 		}
 	}
@@ -577,7 +598,10 @@ func (b *Backend) destroyStrays(ctx context.Context, secret string, keep int64) 
 
 // Delete deletes the secret with all its versions.
 func (b *Backend) Delete(ctx context.Context, ns, id string) error {
-	err := b.c.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: b.secretName(ns, id)}, b.callOpts...)
+	name := b.secretName(ns, id)
+	err := b.c.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: name}, b.callOpts...)
+	b.reads.forget(name, nil)
+	b.cache.drop(name)
 	if err != nil {
 		return mapError(err, "deleting the secret", id)
 	}

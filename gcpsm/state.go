@@ -2,10 +2,14 @@ package gcpsm
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"slices"
 	"sync"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+
+	"github.com/tokenstore-go/tokenstore"
 )
 
 // secretState is what a commit needs of a secret: its etag and what the
@@ -113,5 +117,76 @@ func (k *keyedLocks) lock(ctx context.Context, name string) (unlock func(), err 
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
+	}
+}
+
+// readFlights lets concurrent reads of one secret in one process share one
+// AccessSecretVersion call. When many writers of this process contend for a
+// token, their reads would otherwise outnumber the writes ten to one and
+// slow down the very commits they wait for. A read joins only a call that
+// started after the last write this process completed on the secret
+// (complete drops the call), so a process always reads its own writes.
+type readFlights struct {
+	mu sync.Mutex
+	m  map[string]*readFlight
+}
+
+type readFlight struct {
+	done chan struct{}
+	e    *tokenstore.Entry
+	err  error
+}
+
+// read returns the result of fn for name, from a call under way if one is.
+// A joiner whose own ctx is live retries when the call it joined ended with
+// its starter's ctx.
+func (r *readFlights) read(ctx context.Context, name string, fn func(context.Context) (*tokenstore.Entry, error)) (*tokenstore.Entry, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		f := r.m[name]
+		if f == nil {
+			if r.m == nil {
+				r.m = make(map[string]*readFlight)
+			}
+			f = &readFlight{done: make(chan struct{})}
+			r.m[name] = f
+			r.mu.Unlock()
+			f.e, f.err = fn(ctx)
+			r.forget(name, f)
+			close(f.done)
+			return f.result()
+		}
+		r.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err != nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
+			continue
+		}
+		return f.result()
+	}
+}
+
+// result returns a copy of the call's entry, which callers may change.
+func (f *readFlight) result() (*tokenstore.Entry, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	c := *f.e
+	c.Value = slices.Clone(f.e.Value)
+	return &c, nil
+}
+
+// forget drops the call f for name, or any call for name if f is nil.
+func (r *readFlights) forget(name string, f *readFlight) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if g := r.m[name]; g != nil && (f == nil || g == f) {
+		delete(r.m, name)
 	}
 }
