@@ -514,7 +514,7 @@ func (ts *TokenSource) afterInvalidGrant(ctx context.Context, base *Token, cause
 	if err == nil && renewed(cur, base) && ts.usable(cur) {
 		return cur, nil
 	}
-	return nil, fmt.Errorf("tokenstore: token %s was rejected by the provider: %w: %w", base.ID, ErrReauthorize, cause)
+	return nil, fmt.Errorf("%w: %w", ErrReauthorize, cause)
 }
 
 // obtain exchanges t's grant token or spends its refresh token at the
@@ -537,7 +537,7 @@ func (ts *TokenSource) obtain(ctx context.Context, t *Token) (*Token, error) {
 		ot, err = cfg.Exchange(ctx, t.GrantToken, ts.opts.ExchangeOptions...)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tokenstore: renewing token %s: %w", t.ID, err)
+		return nil, fmt.Errorf("tokenstore: renewing token %s at the provider: %w", t.ID, err)
 	}
 	got := FromOAuth2(ot, ts.opts.ExtraKeys...)
 	if !ot.Expiry.IsZero() {
