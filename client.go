@@ -21,6 +21,13 @@ func NewClient(ctx context.Context, store TokenStore, cfg *oauth2.Config, query 
 	if err != nil {
 		return nil, err
 	}
+	return ts.Client(ctx), nil
+}
+
+// Client returns an HTTP client that authenticates every request with the
+// source's token. Its transport is that of ctx's oauth2.HTTPClient, or
+// http.DefaultTransport; see NewClient.
+func (ts *TokenSource) Client(ctx context.Context) *http.Client {
 	base := http.DefaultClient
 	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok {
 		base = c
@@ -30,5 +37,5 @@ func NewClient(ctx context.Context, store TokenStore, cfg *oauth2.Config, query 
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
-	}, nil
+	}
 }

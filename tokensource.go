@@ -225,6 +225,16 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 	return t.OAuth2Token(), nil
 }
 
+// StoredToken is TokenContext returning the whole stored token, with the
+// fields an oauth2.Token lacks, such as UserName and Zoho's APIDomain.
+func (ts *TokenSource) StoredToken(ctx context.Context) (*Token, error) {
+	t, err := ts.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return withoutLease(t), nil
+}
+
 // withHTTPClient gives ctx the HTTP client of the source's context.
 func (ts *TokenSource) withHTTPClient(ctx context.Context) context.Context {
 	if ctx.Value(oauth2.HTTPClient) != nil || ts.ctx == nil {
