@@ -32,7 +32,7 @@ type Revocation struct {
 // that is already invalid, so a repeated call succeeds.
 func (ts *TokenSource) Revoke(ctx context.Context) error {
 	ctx = ts.withHTTPClient(ctx)
-	id, err := ts.resolve(ctx)
+	id, err := ts.resolve(ctx, false)
 	if err != nil {
 		return err
 	}

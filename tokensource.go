@@ -274,7 +274,7 @@ func (ts *TokenSource) token(ctx context.Context) (*Token, error) {
 	if ts.fresh(cached) {
 		return cached, nil
 	}
-	id, err := ts.resolve(ctx)
+	id, err := ts.resolve(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -328,8 +328,9 @@ func (ts *TokenSource) forget() {
 
 // resolve returns the stored token's ID, finding it by the query once: a
 // refresh changes the access and refresh tokens, so only the ID keeps
-// naming the token, and a read by ID is one consistent call.
-func (ts *TokenSource) resolve(ctx context.Context) (string, error) {
+// naming the token, and a read by ID is one consistent call. With seed, a
+// query holding a grant token is saved when nothing is stored yet.
+func (ts *TokenSource) resolve(ctx context.Context, seed bool) (string, error) {
 	ts.mu.Lock()
 	id := ts.id
 	ts.mu.Unlock()
@@ -337,14 +338,14 @@ func (ts *TokenSource) resolve(ctx context.Context) (string, error) {
 		return id, nil
 	}
 	t, err := ts.store.FindToken(ctx, ts.query)
-	if errors.Is(err, ErrNotFound) && ts.query.GrantToken != "" {
+	if errors.Is(err, ErrNotFound) && seed && ts.query.GrantToken != "" {
 		// First use. Store the grant token before spending it, so that every
 		// process agrees on one stored token — and on one lease — first.
-		seed := ts.query.Clone()
-		if err := ts.store.SaveToken(ctx, seed); err != nil {
+		first := ts.query.Clone()
+		if err := ts.store.SaveToken(ctx, first); err != nil {
 			return "", fmt.Errorf("tokenstore: saving the grant token: %w", err)
 		}
-		t, err = seed, nil
+		t, err = first, nil
 	}
 	if errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("tokenstore: no stored token: %w: %w", ErrReauthorize, err)
@@ -474,8 +475,9 @@ func (ts *TokenSource) renewLeased(ctx context.Context, st *tokenState, id strin
 // releases the lease in the same write.
 func (ts *TokenSource) renewHolding(ctx context.Context, st *tokenState, id string, held *Token, l lease) (*Token, error) {
 	// The request must end before the lease does, or a process taking the
-	// lease over could spend the same refresh token.
-	rctx, cancel := context.WithDeadline(ctx, l.expiry.Add(-ts.opts.LeaseTTL/3))
+	// lease over could spend the same refresh token. Measured on the real
+	// clock from now, just after the lease was taken: Clock may be a test's.
+	rctx, cancel := context.WithTimeout(ctx, ts.opts.LeaseTTL*2/3)
 	got, err := ts.obtain(rctx, held)
 	cancel()
 	if err != nil {

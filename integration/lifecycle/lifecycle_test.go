@@ -538,3 +538,96 @@ func TestExpiredTokenRace(t *testing.T) {
 		}
 	})
 }
+
+// spendingTransport stands for a process that dies after its refresh
+// request reached the server: the server rotates the refresh token, and the
+// response is lost with the process.
+type spendingTransport struct {
+	dead *atomic.Bool
+}
+
+func (d spendingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		resp.Body.Close()
+	}
+	d.dead.Store(true)
+	return nil, errors.New("process died")
+}
+
+// TestHolderDiedAfterSpendingRefreshToken shows the limit of any client-side
+// coordination: once the only copy of a rotated refresh token is lost, the
+// next refresh can only present the spent one, and the server revokes the
+// family. The process that takes over must then say so clearly.
+func TestHolderDiedAfterSpendingRefreshToken(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+		as := newAuthServer(t)
+		ns := newNamespace()
+		s, tok := authorizedStore(t, as, b, ns)
+		expire(t, s, tok.ID)
+		opts := tokenstore.TokenSourceOptions{LeaseTTL: 300 * time.Millisecond, PollInterval: 5 * time.Millisecond}
+		var dead atomic.Bool
+		dyingCtx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: spendingTransport{&dead}})
+		if _, err := newSource(t, dyingCtx, newStore(t, deadable{b, &dead}, ns), as, &tokenstore.Token{UserName: user}, opts).Token(); err == nil {
+			t.Fatal("the dying process's Token succeeded")
+		}
+		_, err := newSource(t, t.Context(), newStore(t, b, ns), as, &tokenstore.Token{UserName: user}, opts).Token()
+		if !errors.Is(err, tokenstore.ErrReauthorize) {
+			t.Fatalf("after the only new refresh token was lost: %v, want ErrReauthorize", err)
+		}
+		if as.reuses.Load() != 1 {
+			t.Errorf("%d reuses, want 1", as.reuses.Load())
+		}
+	})
+}
+
+// TestGrantExchangeRace: 4 processes × 8 goroutines start at once with the
+// same new grant token and nothing stored. The single-use code must be
+// exchanged once, and every caller must get its tokens.
+func TestGrantExchangeRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+		const processes, goroutines = 4, 8
+		as := newAuthServer(t)
+		ns := newNamespace()
+		q := grantQuery(as.authorizeCode())
+		stores := make([]*tokenstore.Store, processes)
+		for i := range stores {
+			stores[i] = newStore(t, b, ns)
+		}
+		var (
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+			mu     sync.Mutex
+			tokens = map[string]int{}
+		)
+		for i := range processes * goroutines {
+			wg.Go(func() {
+				ts := newSource(t, t.Context(), stores[i%processes], as, q, tokenstore.TokenSourceOptions{})
+				<-start
+				got, err := ts.Token()
+				if err != nil {
+					t.Errorf("caller %d: %v", i, err)
+					return
+				}
+				mu.Lock()
+				tokens[got.AccessToken]++
+				mu.Unlock()
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := as.exchanges.Load(); n != 1 {
+			t.Errorf("the server saw %d exchanges, want 1", n)
+		}
+		if len(tokens) != 1 {
+			t.Errorf("callers got %d distinct access tokens, want 1", len(tokens))
+		}
+		all, err := stores[0].GetTokens(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || !as.active(all[0].AccessToken) {
+			t.Errorf("%d stored tokens, want 1 with an active access token", len(all))
+		}
+	})
+}
