@@ -1,6 +1,7 @@
 package tokenstore_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -352,5 +353,46 @@ func TestNewTokenSourceRejects(t *testing.T) {
 		if _, err := tokenstore.NewTokenSource(t.Context(), tc.store, tc.cfg, tc.query, tokenstore.TokenSourceOptions{}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
+	}
+}
+
+// countingBackend counts backend calls.
+type countingBackend struct {
+	*memstore.Backend
+	reads, writes atomic.Int32
+}
+
+func (b *countingBackend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, error) {
+	b.reads.Add(1)
+	return b.Backend.Get(ctx, ns, id)
+}
+
+func (b *countingBackend) Update(ctx context.Context, ns string, e *tokenstore.Entry) error {
+	b.writes.Add(1)
+	return b.Backend.Update(ctx, ns, e)
+}
+
+// TestTokenSourceBackendCalls pins what the README promises: a refresh
+// costs 3 reads and 2 writes (take the lease; store the tokens and release
+// it), and a fresh cached token costs nothing.
+func TestTokenSourceBackendCalls(t *testing.T) {
+	p := newFakeProvider(t)
+	b := &countingBackend{Backend: memstore.New()}
+	s := newStore(t, b)
+	stored := saveUser(t, s, p, time.Now().Add(-time.Minute))
+	ts := newSource(t, s, p, &tokenstore.Token{ID: stored.ID}, tokenstore.TokenSourceOptions{})
+	b.reads.Store(0)
+	b.writes.Store(0)
+	if _, err := ts.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := b.reads.Load(), b.writes.Load(); r != 3 || w != 2 {
+		t.Errorf("refresh: %d reads, %d writes; want 3, 2", r, w)
+	}
+	if _, err := ts.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := b.reads.Load(), b.writes.Load(); r != 3 || w != 2 {
+		t.Errorf("cached token: %d more reads, %d more writes; want none", r-3, w-2)
 	}
 }
