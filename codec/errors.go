@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tokenstore-go/tokenstore"
@@ -20,3 +21,9 @@ var (
 	// one it was read from; it was copied there.
 	ErrWrongSecret = fmt.Errorf("codec: value belongs to another secret: %w", tokenstore.ErrCorrupt)
 )
+
+// ErrInvalidField: Encode was given a token the format cannot hold, such as
+// text that is not UTF-8 in the plain format. The error names the field,
+// never its value. It does not wrap tokenstore.ErrCorrupt: nothing stored is
+// wrong.
+var ErrInvalidField = errors.New("codec: token field cannot be encoded")
