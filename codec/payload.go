@@ -3,6 +3,8 @@ package codec
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/tokenstore-go/tokenstore"
@@ -19,7 +21,8 @@ import (
 //	tag 1-6, 8-12  string field (see tokenFields): uvarint length, bytes
 //	tag 7          expiry: signed varint of epoch milliseconds
 //	tag 13         one Extra entry: uvarint length, key, uvarint length, value;
-//	               repeated once per entry, keys distinct, in any order
+//	               repeated once per entry, keys distinct, written in key
+//	               order and read in any
 //
 // Strings are bytes, not necessarily UTF-8. The payload has no version of its
 // own: it is that of the sealed envelope around it.
@@ -82,12 +85,26 @@ func appendPayload(dst []byte, t *tokenstore.Token) []byte {
 			dst = appendStringField(dst, f.tag, *f.get(t))
 		}
 	}
-	for k, v := range t.Extra {
-		dst = append(dst, tagExtra)
-		dst = appendString(dst, k)
-		dst = appendString(dst, v)
+	switch len(t.Extra) {
+	case 0:
+	case 1:
+		for k, v := range t.Extra {
+			dst = appendExtra(dst, k, v)
+		}
+	default:
+		// In key order, so that a token has one payload: tests and fuzz
+		// seeds depend on it, and a sort is cheap next to sealing.
+		for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
+			dst = appendExtra(dst, k, t.Extra[k])
+		}
 	}
 	return dst
+}
+
+func appendExtra(dst []byte, k, v string) []byte {
+	dst = append(dst, tagExtra)
+	dst = appendString(dst, k)
+	return appendString(dst, v)
 }
 
 func appendStringField(dst []byte, tag byte, s string) []byte {

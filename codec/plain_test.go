@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,101 +302,6 @@ func TestPlainStale(t *testing.T) {
 	} {
 		if got := Plain().Stale([]byte(tc.in)); got != tc.want {
 			t.Errorf("Stale(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-// fuzzSeed is a FuzzDecode seed, committed also as
-// testdata/fuzz/FuzzDecode/<name> (go test -run TestFuzzSeedFiles -update
-// writes the files).
-type fuzzSeed struct {
-	name string
-	data []byte
-}
-
-var update = flag.Bool("update", false, "rewrite the committed fuzz seed files")
-
-func plainSeeds(t testing.TB) []fuzzSeed {
-	valid, err := Plain().Encode(context.Background(), fullToken(), bindCRM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []fuzzSeed{
-		{"plain-full", valid},
-		{"plain-minimal", []byte(`{"v":1,"ns":"crm","id":"k3x"}`)},
-		{"plain-epoch-extra", []byte(`{"v":1,"ns":"crm","id":"k3x","expiry_time":0,"extra":{"a":"\u00e9\ud800"}}`)},
-		{"plain-v2", []byte(`{"v":2,"ns":"crm","id":"k3x"}`)},
-		{"plain-duplicate", []byte(`{"v":1,"ns":"crm","id":"k3x","id":"k3x"}`)},
-		{"plain-trailing-space", []byte(`{"v":1,"ns":"crm","id":"k3x"} `)},
-		{"plain-truncated", []byte(`{"v":1`)},
-		{"empty", []byte{}},
-	}
-}
-
-// fuzzSeeds are every seed of FuzzDecode.
-func fuzzSeeds(t testing.TB) []fuzzSeed {
-	return plainSeeds(t)
-}
-
-// FuzzDecode checks that Decode never panics and that whatever it accepts
-// survives a round trip unchanged.
-func FuzzDecode(f *testing.F) {
-	for _, s := range fuzzSeeds(f) {
-		f.Add(s.data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ctx := context.Background()
-		c := Plain()
-		tok, err := c.Decode(ctx, data, bindCRM)
-		if err != nil {
-			if tok != nil {
-				t.Fatal("Decode returned a token with its error")
-			}
-			if !errors.Is(err, tokenstore.ErrCorrupt) {
-				t.Fatalf("Decode error %v does not match ErrCorrupt", err)
-			}
-			return
-		}
-		if tok.ID != bindCRM.ID {
-			t.Fatalf("Decode set ID %q, want %q", tok.ID, bindCRM.ID)
-		}
-		again, err := c.Encode(ctx, tok, bindCRM)
-		if err != nil {
-			t.Fatalf("Encode of a decoded token: %v", err)
-		}
-		tok2, err := c.Decode(ctx, again, bindCRM)
-		if err != nil {
-			t.Fatalf("Decode(Encode(Decode(%q))) = %v", data, err)
-		}
-		if !tok2.Equal(tok) {
-			t.Fatalf("round trip changed the token: %#v != %#v", tok2, tok)
-		}
-	})
-}
-
-// TestFuzzSeedFiles keeps the committed corpus in step with the seeds in
-// code, so that plain `go test` and the fuzzer start from the same inputs.
-func TestFuzzSeedFiles(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
-	for _, s := range fuzzSeeds(t) {
-		want := fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", s.data)
-		path := filepath.Join(dir, s.name)
-		if *update {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("seed %s is not committed (go test -run TestFuzzSeedFiles -update): %v", s.name, err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the seed in code; run go test -run TestFuzzSeedFiles -update", path)
 		}
 	}
 }
