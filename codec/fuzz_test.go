@@ -3,12 +3,14 @@ package codec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tokenstore-go/tokenstore"
 )
@@ -118,6 +120,17 @@ func FuzzDecode(f *testing.F) {
 			if tok.ID != bindCRM.ID {
 				t.Fatalf("%s: Decode set ID %q, want %q", name, tok.ID, bindCRM.ID)
 			}
+			if data[0] == '{' {
+				// The strict reader accepts only what encoding/json reads
+				// the same way.
+				ref, err := refDecodePlain(data)
+				if err != nil {
+					t.Fatalf("%s: Decode accepted %q, which encoding/json rejects: %v", name, data, err)
+				}
+				if !ref.Equal(tok) {
+					t.Fatalf("%s: Decode(%q) = %#v, encoding/json reads %#v", name, data, tok, ref)
+				}
+			}
 			again, err := c.Encode(ctx, tok, bindCRM)
 			if err != nil {
 				t.Fatalf("%s: Encode of a decoded token: %v", name, err)
@@ -134,6 +147,27 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refDecodePlain reads the plain format with encoding/json, a reference for
+// what the strict reader returns.
+func refDecodePlain(data []byte) (*tokenstore.Token, error) {
+	var p plainV1
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, err
+	}
+	t := &tokenstore.Token{
+		ID: p.ID, UserName: p.UserName, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+		RefreshToken: p.RefreshToken, AccessToken: p.AccessToken, GrantToken: p.GrantToken,
+		RedirectURL: p.RedirectURL, APIDomain: p.APIDomain, TokenType: p.TokenType,
+		Scope: p.Scope, IDToken: p.IDToken, Extra: p.Extra,
+	}
+	if p.ExpiryTime != nil {
+		t.Expiry = time.UnixMilli(*p.ExpiryTime)
+	}
+	return t, nil
 }
 
 // FuzzPayload checks the binary encoding inside sealed values: parsing

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -138,23 +137,37 @@ const (
 	memberExtra     = "extra"
 )
 
-// plainDecoder reads the plain format strictly, one JSON token at a time.
+// plainDecoder reads the plain format strictly, in one pass over the bytes.
+// encoding/json would match member names without regard to case, take the
+// last of duplicate members and read null as an empty string; its token API,
+// which could check those, costs three times its Unmarshal. Strings with
+// escapes are still unquoted by encoding/json, so they mean exactly what
+// they mean to any JSON reader.
 type plainDecoder struct {
-	dec     *json.Decoder
+	data    []byte
+	i       int
+	depth   int   // of the value being skipped
 	version int64 // 0 until "v" is read
 }
 
-// errBadMember marks a member this version does not define, or a duplicate.
-var errBadMember = errors.New("bad member")
+var (
+	// errBadMember marks a member this version does not define, or a
+	// duplicate.
+	errBadMember = errors.New("bad member")
+	errSyntax    = errors.New("syntax error")
+)
+
+// maxSkipDepth bounds the nesting of a member's value that Decode skips
+// over; encoding/json stops at 10000.
+const maxSkipDepth = 100
 
 func decodePlain(data []byte, b tokenstore.Binding) (*tokenstore.Token, error) {
-	d := plainDecoder{dec: json.NewDecoder(bytes.NewReader(data))}
-	d.dec.UseNumber()
+	d := plainDecoder{data: data}
 	t, ns, id, err := d.object()
 	if err == nil {
 		// Only white space may follow the object.
-		if _, terr := d.dec.Token(); terr != io.EOF {
-			err = errors.New("trailing data")
+		if d.ws(); d.i != len(d.data) {
+			err = errSyntax
 		}
 	}
 	switch {
@@ -162,7 +175,7 @@ func decodePlain(data []byte, b tokenstore.Binding) (*tokenstore.Token, error) {
 		// A newer version may add members or change anything after "v":
 		// report the version, not what this one fails to read.
 		return nil, ErrUnknownVersion
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, ErrTruncated
 	case err != nil:
 		return nil, ErrMalformed
@@ -178,7 +191,7 @@ func decodePlain(data []byte, b tokenstore.Binding) (*tokenstore.Token, error) {
 // object reads the top-level object. It reads on past a member it does not
 // know, so that a "v" after it is still found.
 func (d *plainDecoder) object() (t *tokenstore.Token, ns, id string, err error) {
-	if err := d.delim('{'); err != nil {
+	if err := d.consume('{'); err != nil {
 		return nil, "", "", err
 	}
 	t = new(tokenstore.Token)
@@ -191,14 +204,23 @@ func (d *plainDecoder) object() (t *tokenstore.Token, ns, id string, err error) 
 		seenExtra
 	)
 	var bad error
-	for d.dec.More() {
-		key, err := d.str()
+	if c, err := d.peek(); err != nil {
+		return nil, "", "", err
+	} else if c == '}' {
+		d.i++
+		return t, "", "", nil
+	}
+	for {
+		key, err := d.strBytes()
 		if err != nil {
+			return nil, "", "", err
+		}
+		if err := d.consume(':'); err != nil {
 			return nil, "", "", err
 		}
 		field := -1
 		var bit uint32
-		switch key {
+		switch string(key) {
 		case memberVersion:
 			bit = seenV
 		case memberNamespace:
@@ -211,38 +233,33 @@ func (d *plainDecoder) object() (t *tokenstore.Token, ns, id string, err error) 
 			bit = seenExtra
 		default:
 			for i := range tokenFields {
-				if tokenFields[i].name == key {
+				if tokenFields[i].name == string(key) {
 					field, bit = i, 1<<i
 					break
 				}
 			}
 		}
-		if bit == 0 || seen&bit != 0 {
+		switch {
+		case bit == 0 || seen&bit != 0:
 			// Unknown or duplicate: read on, since a "v" further on may
 			// show the value is of a newer version.
 			bad = errBadMember
-			if err := d.skip(); err != nil {
-				return nil, "", "", err
-			}
-			continue
-		}
-		seen |= bit
-		switch bit {
-		case seenV:
+			err = d.skip()
+		case bit == seenV:
 			d.version, err = d.int()
 			if err == nil && d.version == 0 {
-				err = errors.New("version 0")
+				err = errSyntax
 			}
-		case seenNS:
+		case bit == seenNS:
 			ns, err = d.str()
-		case seenID:
+		case bit == seenID:
 			id, err = d.str()
-		case seenExpiry:
+		case bit == seenExpiry:
 			var ms int64
 			if ms, err = d.int(); err == nil {
 				t.Expiry = time.UnixMilli(ms).UTC()
 			}
-		case seenExtra:
+		case bit == seenExtra:
 			t.Extra, err = d.extra()
 		default:
 			*tokenFields[field].get(t), err = d.str()
@@ -250,9 +267,12 @@ func (d *plainDecoder) object() (t *tokenstore.Token, ns, id string, err error) 
 		if err != nil {
 			return nil, "", "", err
 		}
-	}
-	if err := d.delim('}'); err != nil {
-		return nil, "", "", err
+		seen |= bit
+		if more, err := d.next('}'); err != nil {
+			return nil, "", "", err
+		} else if !more {
+			break
+		}
 	}
 	if bad != nil {
 		return nil, "", "", bad
@@ -262,13 +282,22 @@ func (d *plainDecoder) object() (t *tokenstore.Token, ns, id string, err error) 
 
 // extra reads the object of extra string members.
 func (d *plainDecoder) extra() (map[string]string, error) {
-	if err := d.delim('{'); err != nil {
+	if err := d.consume('{'); err != nil {
 		return nil, err
 	}
-	var m map[string]string
-	for d.dec.More() {
+	if c, err := d.peek(); err != nil {
+		return nil, err
+	} else if c == '}' {
+		d.i++
+		return nil, nil
+	}
+	m := make(map[string]string)
+	for {
 		k, err := d.str()
 		if err != nil {
+			return nil, err
+		}
+		if err := d.consume(':'); err != nil {
 			return nil, err
 		}
 		v, err := d.str()
@@ -278,72 +307,244 @@ func (d *plainDecoder) extra() (map[string]string, error) {
 		if _, dup := m[k]; dup {
 			return nil, errBadMember
 		}
-		if m == nil {
-			m = make(map[string]string)
-		}
 		m[k] = v
+		if more, err := d.next('}'); err != nil || !more {
+			return m, err
+		}
 	}
-	return m, d.delim('}')
 }
 
-// next reads one JSON token; running out of input inside a value is io.EOF
-// or io.ErrUnexpectedEOF.
-func (d *plainDecoder) next() (json.Token, error) {
-	return d.dec.Token()
+// ws skips white space.
+func (d *plainDecoder) ws() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
 }
 
-func (d *plainDecoder) delim(want json.Delim) error {
-	tok, err := d.next()
+// peek returns the next byte after white space. Running out of input
+// anywhere inside the value is io.ErrUnexpectedEOF: the value is truncated.
+func (d *plainDecoder) peek() (byte, error) {
+	d.ws()
+	if d.i >= len(d.data) {
+		return 0, io.ErrUnexpectedEOF
+	}
+	return d.data[d.i], nil
+}
+
+func (d *plainDecoder) consume(c byte) error {
+	got, err := d.peek()
 	if err != nil {
 		return err
 	}
-	if tok != want {
-		return errors.New("unexpected token")
+	if got != c {
+		return errSyntax
 	}
+	d.i++
 	return nil
 }
 
-func (d *plainDecoder) str() (string, error) {
-	tok, err := d.next()
-	if err != nil {
-		return "", err
+// next reads the ',' before another member or element (true), or the
+// closing delimiter (false).
+func (d *plainDecoder) next(closing byte) (bool, error) {
+	c, err := d.peek()
+	switch {
+	case err != nil:
+		return false, err
+	case c == ',':
+		d.i++
+		return true, nil
+	case c == closing:
+		d.i++
+		return false, nil
 	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", errors.New("not a string")
-	}
-	return s, nil
+	return false, errSyntax
 }
 
-// int reads an integer; JSON allows 1.0 and 1e3 but the format does not.
+// str reads a string.
+func (d *plainDecoder) str() (string, error) {
+	b, err := d.strBytes()
+	return string(b), err
+}
+
+// strBytes reads a string, returning its bytes in data when it needs no
+// unquoting: member names are compared without a copy.
+func (d *plainDecoder) strBytes() ([]byte, error) {
+	if err := d.consume('"'); err != nil {
+		return nil, err
+	}
+	start, plain := d.i, true
+	for d.i < len(d.data) {
+		switch c := d.data[d.i]; {
+		case c == '"':
+			raw := d.data[start:d.i]
+			d.i++
+			if plain && utf8.Valid(raw) {
+				return raw, nil
+			}
+			// Escapes, or bytes that are not UTF-8 (which JSON readers
+			// take as U+FFFD): let encoding/json unquote.
+			var s string
+			if err := json.Unmarshal(d.data[start-1:d.i], &s); err != nil {
+				return nil, errSyntax
+			}
+			return []byte(s), nil
+		case c == '\\':
+			plain = false
+			d.i += 2
+		case c < 0x20:
+			return nil, errSyntax
+		default:
+			d.i++
+		}
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+// int reads a number that must be an integer; JSON allows 1.0 and 1e3 but
+// the format does not.
 func (d *plainDecoder) int() (int64, error) {
-	tok, err := d.next()
-	if err != nil {
+	if _, err := d.peek(); err != nil {
 		return 0, err
 	}
-	n, ok := tok.(json.Number)
-	if !ok {
-		return 0, errors.New("not a number")
+	neg := d.data[d.i] == '-'
+	if neg {
+		d.i++
 	}
-	return strconv.ParseInt(string(n), 10, 64)
+	start := d.i
+	var n uint64
+	for ; d.i < len(d.data) && '0' <= d.data[d.i] && d.data[d.i] <= '9'; d.i++ {
+		if n > (1<<63)/10 {
+			return 0, errSyntax // overflow
+		}
+		n = n*10 + uint64(d.data[d.i]-'0')
+	}
+	switch {
+	case d.i == len(d.data):
+		return 0, io.ErrUnexpectedEOF
+	case d.i == start, d.i-start > 1 && d.data[start] == '0':
+		return 0, errSyntax // no digits, or a leading zero
+	case n > 1<<63, n == 1<<63 && !neg:
+		return 0, errSyntax // overflow
+	}
+	switch d.data[d.i] {
+	case '.', 'e', 'E':
+		return 0, errSyntax
+	}
+	if neg {
+		return -int64(n), nil
+	}
+	return int64(n), nil
 }
 
 // skip reads past one value of any kind.
 func (d *plainDecoder) skip() error {
-	depth := 0
-	for {
-		tok, err := d.next()
-		if err != nil {
+	c, err := d.peek()
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == '"':
+		_, err := d.str()
+		return err
+	case c == '{', c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		if d.depth++; d.depth > maxSkipDepth {
+			return errSyntax
+		}
+		defer func() { d.depth-- }()
+		d.i++
+		if c, err := d.peek(); err != nil {
 			return err
+		} else if c == closing {
+			d.i++
+			return nil
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
+		for {
+			if closing == '}' {
+				if _, err := d.str(); err != nil {
+					return err
+				}
+				if err := d.consume(':'); err != nil {
+					return err
+				}
+			}
+			if err := d.skip(); err != nil {
+				return err
+			}
+			if more, err := d.next(closing); err != nil || !more {
+				return err
+			}
 		}
-		if depth == 0 {
+	case c == '-' || '0' <= c && c <= '9':
+		return d.number()
+	}
+	for _, lit := range []string{"true", "false", "null"} {
+		if c == lit[0] {
+			rest := d.data[d.i:]
+			if len(rest) < len(lit) {
+				if string(rest) == lit[:len(rest)] {
+					return io.ErrUnexpectedEOF
+				}
+				return errSyntax
+			}
+			if string(rest[:len(lit)]) != lit {
+				return errSyntax
+			}
+			d.i += len(lit)
 			return nil
 		}
 	}
+	return errSyntax
+}
+
+// number reads past a JSON number of any form.
+func (d *plainDecoder) number() error {
+	if d.data[d.i] == '-' {
+		d.i++
+	}
+	digits := func() (int, error) {
+		start := d.i
+		for d.i < len(d.data) && '0' <= d.data[d.i] && d.data[d.i] <= '9' {
+			d.i++
+		}
+		if d.i == len(d.data) {
+			return 0, io.ErrUnexpectedEOF // a value never ends with a number
+		}
+		if d.i == start {
+			return 0, errSyntax
+		}
+		return d.i - start, nil
+	}
+	start := d.i
+	n, err := digits()
+	if err != nil {
+		return err
+	}
+	if n > 1 && d.data[start] == '0' {
+		return errSyntax
+	}
+	if d.data[d.i] == '.' {
+		d.i++
+		if _, err := digits(); err != nil {
+			return err
+		}
+	}
+	if c := d.data[d.i]; c == 'e' || c == 'E' {
+		d.i++
+		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
+			d.i++
+		}
+		if _, err := digits(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
