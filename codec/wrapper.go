@@ -27,9 +27,14 @@ type KeyWrapper interface {
 	KeyID() string
 	// Wrap encrypts the data key dek, authenticating aad with it (the
 	// "encryption context" or "additional authenticated data" of a key
-	// service). The Codec keeps the result in every value sealed with dek.
+	// service; under a Store, aad is printable ASCII, so it fits either).
+	// The Codec keeps
+	// the result in every value sealed with dek, and clears dek after the
+	// call returns.
 	Wrap(ctx context.Context, dek, aad []byte) ([]byte, error)
-	// Unwrap returns the data key that Wrap wrapped with the same aad. When
+	// Unwrap returns the data key that Wrap wrapped with the same aad, in a
+	// slice it does not keep: the Codec clears it once it has built a
+	// cipher from it. When
 	// wrapped fails authentication under this wrapper's key (tampered, or
 	// wrapped under another key, or with another aad) the error must wrap
 	// ErrWrongKey; any other error, such as a network failure or a denied
@@ -47,7 +52,8 @@ const maxKeyIDLength = 255
 // in memory: for tests, development and deployments that keep the key in an
 // environment variable or a mounted secret. The library never writes the key
 // anywhere. Production deployments that can should prefer a key service,
-// whose keys never leave it and whose use is logged.
+// whose keys never leave it and whose use is logged. Make one with
+// NewLocalKeyWrapper or NewLocalKeyWrapperBase64; the zero value has no key.
 type LocalKeyWrapper struct {
 	id   string
 	aead cipher.AEAD
