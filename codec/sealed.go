@@ -32,7 +32,10 @@ package codec
 //     the namespace and ID recorded there against the secret being read (a
 //     mismatch is ErrWrongSecret) and, because they are authenticated, a
 //     value copied to another secret cannot be made to open by editing them:
-//     the ciphertext then fails authentication (ErrTampered).
+//     the ciphertext then fails authentication (ErrTampered) or, for an
+//     edited namespace, the DEK fails to unwrap under that namespace's wrap
+//     AAD (ErrWrongKey). The cache of unwrapped DEKs is keyed by namespace
+//     too, so a cached DEK never skips that check.
 //
 // The recorded namespace and ID are the secret's name and tag, which the
 // secret manager shows anyway; keeping them in clear lets Decode tell a

@@ -28,9 +28,8 @@ type KeyWrapper interface {
 	// Wrap encrypts the data key dek, authenticating aad with it (the
 	// "encryption context" or "additional authenticated data" of a key
 	// service; under a Store, aad is printable ASCII, so it fits either).
-	// The Codec keeps
-	// the result in every value sealed with dek, and clears dek after the
-	// call returns.
+	// The Codec keeps the result in every value sealed with dek, and
+	// clears dek after the call returns.
 	Wrap(ctx context.Context, dek, aad []byte) ([]byte, error)
 	// Unwrap returns the data key that Wrap wrapped with the same aad, in a
 	// slice it does not keep: the Codec clears it once it has built a
