@@ -33,11 +33,11 @@ type KeyWrapper interface {
 	Wrap(ctx context.Context, dek, aad []byte) ([]byte, error)
 	// Unwrap returns the data key that Wrap wrapped with the same aad, in a
 	// slice it does not keep: the Codec clears it once it has built a
-	// cipher from it. When
-	// wrapped fails authentication under this wrapper's key (tampered, or
-	// wrapped under another key, or with another aad) the error must wrap
-	// ErrWrongKey; any other error, such as a network failure or a denied
-	// permission, must not, so that it is not mistaken for a corrupt value.
+	// cipher from it. When wrapped fails authentication under this
+	// wrapper's key (tampered, wrapped under another key, or with another
+	// aad) the error must wrap ErrWrongKey; any other error, such as a
+	// network failure or a denied permission, must not, so that it is not
+	// mistaken for a corrupt value.
 	Unwrap(ctx context.Context, wrapped, aad []byte) ([]byte, error)
 }
 
