@@ -219,6 +219,21 @@ func TestSealedLayout(t *testing.T) {
 	}
 }
 
+// TestSealedTrailingSpace: a value pasted through a console or a CLI may
+// gain a final newline; like the plain format, the sealed one allows it.
+func TestSealedTrailingSpace(t *testing.T) {
+	c := sealer(t, mustLocal(t, testKey()))
+	for _, suffix := range []string{"\n", "\r\n", " \t\n"} {
+		in := []byte(goldenSealedFull + suffix)
+		if _, err := c.Decode(context.Background(), in, bindCRM); err != nil {
+			t.Errorf("Decode(golden+%q): %v", suffix, err)
+		}
+		if c.Stale(in) {
+			t.Errorf("Stale(golden+%q)", suffix)
+		}
+	}
+}
+
 func TestSealedGolden(t *testing.T) {
 	c := sealer(t, mustLocal(t, testKey()))
 	for _, tc := range []struct {
