@@ -177,7 +177,9 @@ func (c *Codec) seal(ctx context.Context, t *tokenstore.Token, b tokenstore.Bind
 		uvarintLen(sealedLen)
 	// One buffer: the header (the GCM AAD), the sealed payload after it, and
 	// the plaintext payload after that, where Seal cannot overlap it.
-	buf := make([]byte, 0, hdrLen+sealedLen+psize)
+	bp := getBuf(hdrLen + sealedLen + psize)
+	defer putBuf(bp)
+	buf := (*bp)[:0]
 	buf = append(buf, sealedPrefix...)
 	buf = append(buf, sealedVersion)
 	buf = append(buf, k.named...)
@@ -200,7 +202,7 @@ type envelope struct {
 	buf       []byte // prefix and decoded binary: buf[:hdrLen] is the GCM AAD
 	hdrLen    int
 	version   byte
-	keyID     string
+	keyID     []byte
 	cacheKey  []byte // key ID, wrapped DEK and namespace, length-prefixed
 	wrapped   []byte
 	namespace []byte
@@ -209,10 +211,45 @@ type envelope struct {
 
 func (e *envelope) sealed() []byte { return e.buf[e.hdrLen:] }
 
+// bufPool recycles the buffers that seal and open work in, which the
+// values they return do not use. Plaintext in them is cleared before they
+// go back.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuf keeps a rare huge value from pinning its buffer.
+const maxPooledBuf = 1 << 17
+
+func getBuf(size int) *[]byte {
+	bp := bufPool.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
+	}
+	return bp
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledBuf {
+		bufPool.Put(bp)
+	}
+}
+
 // parseEnvelope parses the text and header of a sealed value, which starts
-// with sealedPrefix. When the version is unknown it returns ErrUnknownVersion
-// with the version set.
+// with sealedPrefix.
 func parseEnvelope(data []byte) (*envelope, error) {
+	e := new(envelope)
+	return e, e.parse(data, nil)
+}
+
+// bufSize is the size of a buffer that parse needs for data, with room
+// for the plaintext after it.
+func bufSize(data []byte) int {
+	return len(sealedPrefix) + 2*b64.DecodedLen(len(data))
+}
+
+// parse parses data into e, decoding it into buf if buf is large enough.
+// When the version is unknown it returns ErrUnknownVersion with e.version
+// set.
+func (e *envelope) parse(data, buf []byte) error {
 	text := bytes.TrimRight(data[len(sealedPrefix):], " \t\r\n")
 	// A cut can leave a length no base64 text has; decode what there is
 	// and let the recorded length tell what is missing.
@@ -220,27 +257,31 @@ func parseEnvelope(data []byte) (*envelope, error) {
 	if cut {
 		text = text[:len(text)-1]
 	}
-	buf := make([]byte, len(sealedPrefix)+b64.DecodedLen(len(text)))
+	if size := len(sealedPrefix) + b64.DecodedLen(len(text)); cap(buf) < size {
+		buf = make([]byte, size)
+	} else {
+		buf = buf[:size]
+	}
 	copy(buf, sealedPrefix)
 	n, err := b64.Decode(buf[len(sealedPrefix):], text)
 	if err != nil {
 		// A cut inside a quantum leaves stray low bits, which only strict
 		// decoding rejects; the recorded length tells whether it was one.
 		if n, err = base64.RawURLEncoding.Decode(buf[len(sealedPrefix):], text); err != nil {
-			return nil, ErrMalformed
+			return ErrMalformed
 		}
 		cut = true
 	}
-	e := &envelope{buf: buf[:len(sealedPrefix)+n]}
+	e.buf = buf[:len(sealedPrefix)+n]
 	p := e.buf
 	i := len(sealedPrefix)
 	if i >= len(p) {
-		return nil, ErrTruncated
+		return ErrTruncated
 	}
 	e.version = p[i]
 	i++
 	if e.version != sealedVersion {
-		return e, ErrUnknownVersion
+		return ErrUnknownVersion
 	}
 	start := i
 	var fields [4][]byte
@@ -248,9 +289,9 @@ func parseEnvelope(data []byte) (*envelope, error) {
 		l, w := binary.Uvarint(p[i:])
 		switch {
 		case w == 0 || w > 0 && l > uint64(len(p)-i-w):
-			return nil, ErrTruncated
+			return ErrTruncated
 		case w < 0:
-			return nil, ErrMalformed
+			return ErrMalformed
 		}
 		i += w
 		fields[f] = p[i : i+int(l)]
@@ -260,56 +301,52 @@ func parseEnvelope(data []byte) (*envelope, error) {
 		}
 	}
 	if len(fields[0]) == 0 || len(fields[0]) > maxKeyIDLength {
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
-	e.keyID, e.wrapped, e.namespace, e.id = string(fields[0]), fields[1], fields[2], fields[3]
+	e.keyID, e.wrapped, e.namespace, e.id = fields[0], fields[1], fields[2], fields[3]
 	l, w := binary.Uvarint(p[i:])
 	switch {
 	case w == 0:
-		return nil, ErrTruncated
+		return ErrTruncated
 	case w < 0 || l < gcmOverhead:
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
 	i += w
 	e.hdrLen = i
 	switch rest := uint64(len(p) - i); {
 	case rest < l:
-		return nil, ErrTruncated
+		return ErrTruncated
 	case rest > l || cut:
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
-	return e, nil
+	return nil
 }
 
 // open decodes a sealed value read from the secret b names.
 func (c *Codec) open(ctx context.Context, data []byte, b tokenstore.Binding) (*tokenstore.Token, error) {
-	e, err := parseEnvelope(data)
-	if err != nil {
+	bp := getBuf(bufSize(data))
+	defer putBuf(bp)
+	var e envelope
+	if err := e.parse(data, *bp); err != nil {
 		return nil, err
 	}
 	if string(e.namespace) != b.Namespace || string(e.id) != b.ID {
 		return nil, ErrWrongSecret
 	}
-	wr, ok := c.byID[e.keyID]
+	wr, ok := c.byID[string(e.keyID)]
 	if !ok {
 		return nil, fmt.Errorf("%w (key %q)", ErrUnknownKey, e.keyID)
 	}
 	aead, err := c.cache.getOrLoad(ctx, e.cacheKey, func() (cipher.AEAD, error) {
-		dek, err := wr.Unwrap(ctx, e.wrapped, wrapAAD(b.Namespace))
-		if err != nil {
-			return nil, fmt.Errorf("codec: unwrap a data key with key %q: %w", e.keyID, err)
-		}
-		defer clear(dek)
-		if len(dek) != keySize {
-			return nil, fmt.Errorf("codec: key %q unwrapped a %d-byte data key, want %d", e.keyID, len(dek), keySize)
-		}
-		return newDataKeyAEAD(dek)
+		return unwrap(ctx, wr, e.wrapped, b.Namespace)
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Decrypt after the decoded value, in the room bufSize left: in place,
+	// GCM would have to copy the nonce out of the way.
 	sealed := e.sealed()
-	plain, err := aead.Open(sealed[:0], nil, sealed, e.buf[:e.hdrLen])
+	plain, err := aead.Open(e.buf[len(e.buf):len(e.buf)], nil, sealed, e.buf[:e.hdrLen])
 	if err != nil {
 		return nil, ErrTampered
 	}
@@ -323,9 +360,22 @@ func (c *Codec) open(ctx context.Context, data []byte, b tokenstore.Binding) (*t
 	return t, nil
 }
 
+// unwrap asks wr for a data key of namespace and makes its cipher.
+func unwrap(ctx context.Context, wr KeyWrapper, wrapped []byte, namespace string) (cipher.AEAD, error) {
+	dek, err := wr.Unwrap(ctx, wrapped, wrapAAD(namespace))
+	if err != nil {
+		return nil, fmt.Errorf("codec: unwrap a data key with key %q: %w", wr.KeyID(), err)
+	}
+	defer clear(dek)
+	if len(dek) != keySize {
+		return nil, fmt.Errorf("codec: key %q unwrapped a %d-byte data key, want %d", wr.KeyID(), len(dek), keySize)
+	}
+	return newDataKeyAEAD(dek)
+}
+
 // staleSealed reports whether a sealed value is not as this codec seals
 // now: another format version or another wrapping key than the primary.
 func (c *Codec) staleSealed(data []byte) bool {
-	e, err := parseEnvelope(data)
-	return err != nil || len(c.wrappers) == 0 || e.keyID != c.wrappers[0].KeyID()
+	var e envelope
+	return e.parse(data, nil) != nil || len(c.wrappers) == 0 || string(e.keyID) != c.wrappers[0].KeyID()
 }

@@ -510,7 +510,7 @@ func TestSealedRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.keyID != newKey.KeyID() {
+	if string(e.keyID) != newKey.KeyID() {
 		t.Errorf("new write under key %q, want the primary %q", e.keyID, newKey.KeyID())
 	}
 	if after.Stale(newValue) {
@@ -675,7 +675,7 @@ func TestSealedWrapAAD(t *testing.T) {
 	e, _ := parseEnvelope(v)
 	var bin []byte
 	bin = append(bin, 1)
-	bin = appendString(bin, e.keyID)
+	bin = appendString(bin, string(e.keyID))
 	bin = appendString(bin, string(e.wrapped))
 	bin = appendString(bin, "erp")
 	bin = appendString(bin, "k3x")
