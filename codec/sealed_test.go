@@ -219,6 +219,18 @@ func TestSealedLayout(t *testing.T) {
 	}
 }
 
+func TestSealedEncodeErrors(t *testing.T) {
+	ctx := context.Background()
+	c := sealer(t)
+	if _, err := c.Encode(ctx, nil, bindCRM); !errors.Is(err, tokenstore.ErrInvalidToken) {
+		t.Errorf("Encode(nil) = %v, want ErrInvalidToken", err)
+	}
+	far := &tokenstore.Token{Expiry: time.Date(300_000_000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := c.Encode(ctx, far, bindCRM); !errors.Is(err, ErrInvalidField) {
+		t.Errorf("Encode(expiry out of range) = %v, want ErrInvalidField", err)
+	}
+}
+
 // TestSealedTrailingSpace: a value pasted through a console or a CLI may
 // gain a final newline; like the plain format, the sealed one allows it.
 func TestSealedTrailingSpace(t *testing.T) {
