@@ -48,14 +48,8 @@ func newKeyCache(size int, ttl time.Duration, now func() time.Time) *keyCache {
 	}
 }
 
-// get returns the cached AEAD for key, if it has not expired. The key is a
-// []byte so that the lookup does not allocate a string.
-func (c *keyCache) get(key []byte) (cipher.AEAD, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.getLocked(key)
-}
-
+// getLocked returns the cached AEAD for key, if it has not expired. The key
+// is a []byte so that the lookup does not allocate a string.
 func (c *keyCache) getLocked(key []byte) (cipher.AEAD, bool) {
 	el, ok := c.entries[string(key)]
 	if !ok {

@@ -880,6 +880,40 @@ func TestSealedConcurrentMiss(t *testing.T) {
 	}
 }
 
+// TestSealedLeaderGivesUp: when the reader whose Unwrap the others wait
+// for gives up, a waiter with time left unwraps for itself rather than
+// fail with the other's cancellation.
+func TestSealedLeaderGivesUp(t *testing.T) {
+	bw := &blockingWrapper{KeyWrapper: mustLocal(t, testKey()), release: make(chan struct{})}
+	c := sealer(t, bw)
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.Decode(leaderCtx, []byte(goldenSealedFull), bindCRM)
+		leaderErr <- err
+	}()
+	for bw.unwraps.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiterErr := make(chan error, 1)
+	go func() {
+		_, err := c.Decode(context.Background(), []byte(goldenSealedFull), bindCRM)
+		waiterErr <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // let the waiter find the call in flight
+	cancel()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) || errors.Is(err, tokenstore.ErrCorrupt) {
+		t.Errorf("leader: %v, want Canceled and not ErrCorrupt", err)
+	}
+	for bw.unwraps.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(bw.release)
+	if err := <-waiterErr; err != nil {
+		t.Errorf("waiter: %v", err)
+	}
+}
+
 func TestNewOptions(t *testing.T) {
 	w := mustLocal(t, testKey())
 	for _, tc := range []struct {
