@@ -3,9 +3,11 @@ package lifecycle_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -25,30 +27,56 @@ import (
 
 const user = "ada@example.com:60001"
 
-// backends are the stores every case runs over. Each call returns a backend
-// that the case's "processes" (Stores) share; cloud backends join here with
-// a backend per test namespace.
-var backends = []struct {
-	name string
-	open func(t *testing.T) tokenstore.Backend
-}{
-	{"memstore", func(*testing.T) tokenstore.Backend { return memstore.New() }},
+// world is what the "processes" of one case share: a backend, and a codec
+// with its keys.
+type world struct {
+	backend tokenstore.Backend
+	codec   tokenstore.Codec
 }
 
-func forEachBackend(t *testing.T, f func(t *testing.T, b tokenstore.Backend)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { f(t, b.open(t)) })
+// with returns w over another backend, such as a wrapper of w.backend.
+func (w world) with(b tokenstore.Backend) world {
+	w.backend = b
+	return w
+}
+
+// worlds are what every case runs over: memstore with the plain and the
+// sealed codec, the lease and the tokens being as safe under encryption.
+// Cloud backends join here with a backend per test.
+var worlds = []struct {
+	name string
+	open func(t *testing.T) world
+}{
+	{"memstore/plain", func(*testing.T) world { return world{memstore.New(), codec.Plain()} }},
+	{"memstore/sealed", func(t *testing.T) world {
+		key := make([]byte, 32)
+		rand.Read(key)
+		w, err := codec.NewLocalKeyWrapperBase64(base64.StdEncoding.EncodeToString(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := codec.New(codec.Options{Wrappers: []codec.KeyWrapper{w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return world{memstore.New(), c}
+	}},
+}
+
+func forEachBackend(t *testing.T, f func(t *testing.T, w world)) {
+	for _, w := range worlds {
+		t.Run(w.name, func(t *testing.T) { f(t, w.open(t)) })
 	}
 }
 
-// newStore opens one "process's" Store over b. Stores of one test share a
+// newStore opens one "process's" Store in w. Stores of one test share a
 // namespace of their own, so tests may share a server.
-func newStore(t *testing.T, b tokenstore.Backend, ns string) *tokenstore.Store {
+func newStore(t *testing.T, w world, ns string) *tokenstore.Store {
 	t.Helper()
-	s, err := tokenstore.New(b, tokenstore.Options{
+	s, err := tokenstore.New(w.backend, tokenstore.Options{
 		Namespace: ns,
 		IndexKey:  []byte("lifecycle tests' index key"),
-		Codec:     codec.Plain(),
+		Codec:     w.codec,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,9 +106,9 @@ func grantQuery(code string) *tokenstore.Token {
 
 // authorizedStore returns a store holding the user's tokens, obtained by a
 // grant exchange through a TokenSource.
-func authorizedStore(t *testing.T, as *authServer, b tokenstore.Backend, ns string) (*tokenstore.Store, *tokenstore.Token) {
+func authorizedStore(t *testing.T, as *authServer, w world, ns string) (*tokenstore.Store, *tokenstore.Token) {
 	t.Helper()
-	s := newStore(t, b, ns)
+	s := newStore(t, w, ns)
 	ts := newSource(t, t.Context(), s, as, grantQuery(as.authorizeCode()), tokenstore.TokenSourceOptions{})
 	tok, err := ts.StoredToken(t.Context())
 	if err != nil {
@@ -135,11 +163,11 @@ func TestReuseDetectionFires(t *testing.T) {
 }
 
 func TestGrantExchangeThenReuseFromNewStore(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
 		ns := newNamespace()
 		q := grantQuery(as.authorizeCode())
-		first, err := newSource(t, t.Context(), newStore(t, b, ns), as, q, tokenstore.TokenSourceOptions{}).Token()
+		first, err := newSource(t, t.Context(), newStore(t, w, ns), as, q, tokenstore.TokenSourceOptions{}).Token()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +176,7 @@ func TestGrantExchangeThenReuseFromNewStore(t *testing.T) {
 		}
 		// A new process starts with the same configuration, spent grant
 		// token included: it must find the stored tokens, not exchange.
-		s2 := newStore(t, b, ns)
+		s2 := newStore(t, w, ns)
 		client, err := tokenstore.NewClient(t.Context(), s2, as.config(), q, tokenstore.TokenSourceOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -175,9 +203,9 @@ func TestGrantExchangeThenReuseFromNewStore(t *testing.T) {
 }
 
 func TestRefreshAtExpiry(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
-		s, tok := authorizedStore(t, as, b, newNamespace())
+		s, tok := authorizedStore(t, as, w, newNamespace())
 		var offset atomic.Int64
 		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 		ts := newSource(t, t.Context(), s, as, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{Clock: clock, Skew: time.Minute})
@@ -233,11 +261,11 @@ func (f *flaky) Update(ctx context.Context, ns string, e *tokenstore.Entry) erro
 }
 
 func TestSaveFailureAfterGrantExchangeLosesNothing(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
-		fb := &flaky{Backend: b}
+		fb := &flaky{Backend: w.backend}
 		ns := newNamespace()
-		s := newStore(t, fb, ns)
+		s := newStore(t, w.with(fb), ns)
 		// The store goes down right after the server answers the exchange.
 		storeDown := func() { fb.down.Store(true) }
 		as.afterExchange.Store(&storeDown)
@@ -259,7 +287,7 @@ func TestSaveFailureAfterGrantExchangeLosesNothing(t *testing.T) {
 		}
 		// Another process finds the tokens the first obtained, and its
 		// refresh token works.
-		stored, err := newStore(t, b, ns).FindToken(t.Context(), &tokenstore.Token{UserName: user})
+		stored, err := newStore(t, w, ns).FindToken(t.Context(), &tokenstore.Token{UserName: user})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,9 +301,9 @@ func TestSaveFailureAfterGrantExchangeLosesNothing(t *testing.T) {
 }
 
 func TestProviderOutageLeavesStoredTokenUntouched(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
-		s, tok := authorizedStore(t, as, b, newNamespace())
+		s, tok := authorizedStore(t, as, w, newNamespace())
 		before := expire(t, s, tok.ID)
 		as.down.Store(true)
 		ts := newSource(t, t.Context(), s, as, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{})
@@ -305,9 +333,9 @@ func TestProviderOutageLeavesStoredTokenUntouched(t *testing.T) {
 }
 
 func TestRevokeAtServer(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
-		s, tok := authorizedStore(t, as, b, newNamespace())
+		s, tok := authorizedStore(t, as, w, newNamespace())
 		ts := newSource(t, t.Context(), s, as, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{
 			Revocation: &tokenstore.Revocation{URL: as.srv.URL + "/oauth/revoke"},
 		})
@@ -360,17 +388,17 @@ func (d deadable) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 }
 
 func TestLeaseOfDeadHolderIsTakenOver(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
 		ns := newNamespace()
-		s, tok := authorizedStore(t, as, b, ns)
+		s, tok := authorizedStore(t, as, w, ns)
 		expire(t, s, tok.ID)
 		const ttl = 600 * time.Millisecond
 		opts := tokenstore.TokenSourceOptions{LeaseTTL: ttl, PollInterval: 5 * time.Millisecond}
 
 		var dead atomic.Bool
 		dyingCtx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: dyingTransport{&dead}})
-		dying := newSource(t, dyingCtx, newStore(t, deadable{b, &dead}, ns), as, &tokenstore.Token{UserName: user}, opts)
+		dying := newSource(t, dyingCtx, newStore(t, w.with(deadable{w.backend, &dead}), ns), as, &tokenstore.Token{UserName: user}, opts)
 		dyingErr := make(chan error, 1)
 		go func() {
 			_, err := dying.Token()
@@ -385,7 +413,7 @@ func TestLeaseOfDeadHolderIsTakenOver(t *testing.T) {
 		}
 		leaseEnd := leaseExpiry(t, held)
 
-		got, err := newSource(t, t.Context(), newStore(t, b, ns), as, &tokenstore.Token{UserName: user}, opts).Token()
+		got, err := newSource(t, t.Context(), newStore(t, w, ns), as, &tokenstore.Token{UserName: user}, opts).Token()
 		if err != nil {
 			t.Fatalf("the process taking over: %v", err)
 		}
@@ -426,28 +454,40 @@ func leaseExpiry(t *testing.T, tok *tokenstore.Token) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// raceStats gathers the race test's figures over -count runs; TestMain
-// prints them.
-var raceStats struct {
-	mu        sync.Mutex
-	runs      int
-	refreshes []int
+// raceStats gathers the race test's figures over -count runs, by world;
+// TestMain prints them.
+var raceStats = struct {
+	mu sync.Mutex
+	m  map[string]*raceFigures
+}{m: map[string]*raceFigures{}}
+
+type raceFigures struct {
+	refreshes map[int]int // refreshes the server saw per expiry → expiries
 	latencies []time.Duration
+}
+
+func recordRace(name string, refreshes int, latencies []time.Duration) {
+	raceStats.mu.Lock()
+	defer raceStats.mu.Unlock()
+	f := raceStats.m[name]
+	if f == nil {
+		f = &raceFigures{refreshes: map[int]int{}}
+		raceStats.m[name] = f
+	}
+	f.refreshes[refreshes]++
+	f.latencies = append(f.latencies, latencies...)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	raceStats.mu.Lock()
 	defer raceStats.mu.Unlock()
-	if raceStats.runs > 0 {
-		slices.Sort(raceStats.latencies)
-		counts := map[int]int{}
-		for _, n := range raceStats.refreshes {
-			counts[n]++
-		}
-		fmt.Printf("race: %d expiries; refreshes per expiry: %v (count: expiries); %d callers; latency p50 %v, p99 %v, max %v\n",
-			raceStats.runs, counts, len(raceStats.latencies),
-			percentile(raceStats.latencies, 50), percentile(raceStats.latencies, 99), raceStats.latencies[len(raceStats.latencies)-1])
+	for _, name := range slices.Sorted(maps.Keys(raceStats.m)) {
+		f := raceStats.m[name]
+		slices.Sort(f.latencies)
+		fmt.Printf("%s: refreshes per expiry {refreshes: expiries} %v; %d callers; latency min %v, p50 %v, p99 %v, max %v\n",
+			name, f.refreshes, len(f.latencies),
+			f.latencies[0].Round(100*time.Microsecond), percentile(f.latencies, 50), percentile(f.latencies, 99), percentile(f.latencies, 100))
 	}
 	os.Exit(code)
 }
@@ -465,18 +505,18 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // token, the server must see one refresh, and its reuse detection must
 // never fire.
 func TestExpiredTokenRace(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		const processes, goroutines = 4, 8
 		as := newAuthServer(t)
 		ns := newNamespace()
-		s, tok := authorizedStore(t, as, b, ns)
+		s, tok := authorizedStore(t, as, w, ns)
 		expire(t, s, tok.ID)
 		// A slow refresh keeps every caller arriving while it is in flight.
 		as.refreshDelay.Store(int64(50 * time.Millisecond))
 
 		stores := make([]*tokenstore.Store, processes)
 		for i := range stores {
-			stores[i] = newStore(t, b, ns)
+			stores[i] = newStore(t, w, ns)
 		}
 		var (
 			wg        sync.WaitGroup
@@ -506,11 +546,7 @@ func TestExpiredTokenRace(t *testing.T) {
 		wg.Wait()
 
 		refreshes := int(as.refreshes.Load())
-		raceStats.mu.Lock()
-		raceStats.runs++
-		raceStats.refreshes = append(raceStats.refreshes, refreshes)
-		raceStats.latencies = append(raceStats.latencies, latencies...)
-		raceStats.mu.Unlock()
+		recordRace(t.Name(), refreshes, latencies)
 		slices.Sort(latencies)
 		t.Logf("refreshes %d, callers %d, latency p50 %v p99 %v", refreshes, len(latencies), percentile(latencies, 50), percentile(latencies, 99))
 
@@ -560,18 +596,18 @@ func (d spendingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // next refresh can only present the spent one, and the server revokes the
 // family. The process that takes over must then say so clearly.
 func TestHolderDiedAfterSpendingRefreshToken(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		as := newAuthServer(t)
 		ns := newNamespace()
-		s, tok := authorizedStore(t, as, b, ns)
+		s, tok := authorizedStore(t, as, w, ns)
 		expire(t, s, tok.ID)
 		opts := tokenstore.TokenSourceOptions{LeaseTTL: 300 * time.Millisecond, PollInterval: 5 * time.Millisecond}
 		var dead atomic.Bool
 		dyingCtx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: spendingTransport{&dead}})
-		if _, err := newSource(t, dyingCtx, newStore(t, deadable{b, &dead}, ns), as, &tokenstore.Token{UserName: user}, opts).Token(); err == nil {
+		if _, err := newSource(t, dyingCtx, newStore(t, w.with(deadable{w.backend, &dead}), ns), as, &tokenstore.Token{UserName: user}, opts).Token(); err == nil {
 			t.Fatal("the dying process's Token succeeded")
 		}
-		_, err := newSource(t, t.Context(), newStore(t, b, ns), as, &tokenstore.Token{UserName: user}, opts).Token()
+		_, err := newSource(t, t.Context(), newStore(t, w, ns), as, &tokenstore.Token{UserName: user}, opts).Token()
 		if !errors.Is(err, tokenstore.ErrReauthorize) {
 			t.Fatalf("after the only new refresh token was lost: %v, want ErrReauthorize", err)
 		}
@@ -585,14 +621,14 @@ func TestHolderDiedAfterSpendingRefreshToken(t *testing.T) {
 // same new grant token and nothing stored. The single-use code must be
 // exchanged once, and every caller must get its tokens.
 func TestGrantExchangeRace(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b tokenstore.Backend) {
+	forEachBackend(t, func(t *testing.T, w world) {
 		const processes, goroutines = 4, 8
 		as := newAuthServer(t)
 		ns := newNamespace()
 		q := grantQuery(as.authorizeCode())
 		stores := make([]*tokenstore.Store, processes)
 		for i := range stores {
-			stores[i] = newStore(t, b, ns)
+			stores[i] = newStore(t, w, ns)
 		}
 		var (
 			wg     sync.WaitGroup
