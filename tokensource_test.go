@@ -396,3 +396,37 @@ func TestTokenSourceBackendCalls(t *testing.T) {
 		t.Errorf("cached token: %d more reads, %d more writes; want none", r-3, w-2)
 	}
 }
+
+func TestTokenSourceKeepsRefreshedTokenWhenSaveFails(t *testing.T) {
+	ctx := t.Context()
+	p := newFakeProvider(t)
+	b := &flakyBackend{Backend: memstore.New()}
+	s := newStore(t, b)
+	stored := saveUser(t, s, p, time.Now().Add(-time.Minute))
+	storeDown := func() { b.failWrites.Store(true) }
+	p.after.Store(&storeDown)
+	ts := newSource(t, s, p, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{})
+	if _, err := ts.Token(); !errors.Is(err, errStoreDown) {
+		t.Fatalf("Token with the store down after the refresh: %v, want errStoreDown", err)
+	}
+	p.after.Store(nil)
+	b.failWrites.Store(false)
+	// A new source in the same process saves the kept token first.
+	got, err := newSource(t, s, p, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{}).Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes, want 1: the rotated refresh token was dropped", n)
+	}
+	now, err := s.FindTokenByID(ctx, stored.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.AccessToken != got.AccessToken || now.RefreshToken == stored.RefreshToken || !p.active(now.RefreshToken) {
+		t.Errorf("stored token is not the refreshed one")
+	}
+	if _, ok := now.Extra["tokenstore.lease"]; ok {
+		t.Error("lease left in the stored token")
+	}
+}
