@@ -124,9 +124,10 @@ const (
 // A grant token is single use, and a rotated refresh token is the only one
 // left once spent. If the save after an exchange or a refresh fails, the
 // call returns the error, and the new token is kept in memory and saved by
-// the next call for that token in this process, before anything else. Only
-// if the store meanwhile holds a newer token, stored by another process, is
-// the kept one dropped: the newer one supersedes it.
+// the next call for that token in this process, before anything else. It
+// is dropped only if the store meanwhile holds a newer token, stored by
+// another process, which supersedes it, or if the stored token was deleted,
+// as Revoke does: the user's authorization was withdrawn on purpose.
 //
 // Tokens are cached in memory until Skew before they expire, so that most
 // calls read no store at all. The source never logs, and its errors never
@@ -364,7 +365,7 @@ func (ts *TokenSource) resolve(ctx context.Context, seed bool) (string, error) {
 func (ts *TokenSource) renew(ctx context.Context, st *tokenState, id string) (*Token, error) {
 	cur, err := ts.store.FindTokenByID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("tokenstore: the stored token was deleted: %w: %w", ErrReauthorize, err)
+		return nil, deletedError(err)
 	}
 	if err != nil {
 		return nil, err
@@ -442,7 +443,7 @@ func (ts *TokenSource) renewLeased(ctx context.Context, st *tokenState, id strin
 			}
 		})
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("tokenstore: the stored token was deleted: %w: %w", ErrReauthorize, err)
+			return nil, deletedError(err)
 		}
 		if err != nil {
 			return nil, err
@@ -490,11 +491,20 @@ func (ts *TokenSource) renewHolding(ctx context.Context, st *tokenState, id stri
 	}
 	base := withoutLease(held)
 	next, err := ts.commit(ctx, id, base, merge(base, got), l)
+	if errors.Is(err, ErrNotFound) {
+		return nil, deletedError(err)
+	}
 	if err != nil {
 		st.pending = &pendingSave{base: base, next: merge(base, got), lease: l}
 		return nil, saveError(err)
 	}
 	return next, nil
+}
+
+// deletedError reports a token deleted while it was renewed: it was revoked
+// or removed on purpose, so the new tokens are not kept either.
+func deletedError(err error) error {
+	return fmt.Errorf("tokenstore: the stored token was deleted: %w: %w", ErrReauthorize, err)
 }
 
 // commit stores next in place of base, unless another process stored a
@@ -587,6 +597,10 @@ func (ts *TokenSource) persist(ctx context.Context, st *tokenState) error {
 	)
 	if ts.upd != nil {
 		saved, err = ts.commit(ctx, p.base.ID, p.base, p.next, p.lease)
+		if errors.Is(err, ErrNotFound) {
+			st.pending = nil
+			return deletedError(err)
+		}
 	} else {
 		saved = p.next.Clone()
 		err = ts.store.SaveToken(ctx, saved)

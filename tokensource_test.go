@@ -430,3 +430,21 @@ func TestTokenSourceKeepsRefreshedTokenWhenSaveFails(t *testing.T) {
 		t.Error("lease left in the stored token")
 	}
 }
+
+func TestTokenSourceTokenDeletedDuringRefresh(t *testing.T) {
+	ctx := t.Context()
+	p := newFakeProvider(t)
+	s := newStore(t, memstore.New())
+	stored := saveUser(t, s, p, time.Now().Add(-time.Minute))
+	remove := func() { s.DeleteToken(ctx, stored.ID) }
+	p.before.Store(&remove)
+	ts := newSource(t, s, p, &tokenstore.Token{UserName: user}, tokenstore.TokenSourceOptions{})
+	for i := range 2 {
+		if _, err := ts.Token(); !errors.Is(err, tokenstore.ErrReauthorize) || !errors.Is(err, tokenstore.ErrNotFound) {
+			t.Fatalf("call %d after the token was deleted: %v, want ErrReauthorize and ErrNotFound", i, err)
+		}
+	}
+	if _, err := s.FindTokenByID(ctx, stored.ID); !errors.Is(err, tokenstore.ErrNotFound) {
+		t.Errorf("the deleted token came back: %v", err)
+	}
+}
