@@ -12,6 +12,10 @@ import (
 // NewTokenSource for the arguments. Its transport is that of ctx's
 // oauth2.HTTPClient, or http.DefaultTransport.
 //
+// Keep the client for as long as the user's requests go on: its source
+// caches the token in memory, while a client made per request reads the
+// store on every request.
+//
 // It returns an error rather than a client that fails every request, so
 // that a misconfiguration shows at startup. Unlike oauth2.NewClient it does
 // not wrap the source in oauth2.ReuseTokenSource, whose fixed 10-second
