@@ -13,18 +13,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Errors of a TokenSource, for errors.Is.
-var (
-	// ErrReauthorize: the stored token can no longer be renewed — the
-	// provider rejected its refresh or grant token (invalid_grant), it has
-	// neither, or there is no stored token — and no other process stored a
-	// newer one. The user must authorize again.
-	ErrReauthorize = errors.New("the user must authorize again")
-	// ErrWaitTimeout: another process held the refresh lease for longer than
-	// TokenSourceOptions.WaitTimeout without storing a new token.
-	ErrWaitTimeout = errors.New("timed out waiting for another process to renew the token")
-)
-
 // Updater is a TokenStore with a compare-and-swap read-modify-write, with
 // the contract of [Store.Update]: fn gets a copy of the stored token and
 // returns its replacement (or nil for no change), and is run again on the
