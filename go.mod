@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	cloud.google.com/go/kms v1.37.0
 	cloud.google.com/go/secretmanager v1.24.0
+	github.com/googleapis/gax-go/v2 v2.27.0
 	golang.org/x/oauth2 v0.38.0
 	google.golang.org/api v0.315.0
 	google.golang.org/grpc v1.85.0
@@ -24,7 +25,6 @@ require (
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/s2a-go v0.1.11 // indirect
 	github.com/googleapis/enterprise-certificate-proxy v0.3.25 // indirect
-	github.com/googleapis/gax-go/v2 v2.27.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.67.0 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.69.0 // indirect
