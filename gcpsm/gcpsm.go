@@ -222,9 +222,7 @@ func New(client Client, opts Options) (*Backend, error) {
 			b.replication = &secretmanagerpb.Replication{Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}}}
 		}
 	}
-	b.callOpts = append([]gax.CallOption{gax.WithRetry(func() gax.Retryer {
-		return gax.OnCodes(retryCodes, gax.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2})
-	})}, opts.CallOptions...)
+	b.callOpts = append([]gax.CallOption{retry()}, opts.CallOptions...)
 	return b, nil
 }
 
