@@ -19,23 +19,40 @@ package gcpsm
 //   - The current value of a token is the version that the alias
 //     "tokenstore-current" names. Readers access
 //     ".../versions/tokenstore-current": one call, and they only ever see
-//     committed values. A version that is added but not yet (or never)
-//     named by the alias is invisible.
-//   - Update(e) with e.Version = N adds a version M, reads the secret (its
-//     etag and aliases), checks that the alias still names N, and moves the
-//     alias to M with UpdateSecret carrying that etag. Exactly one of any
-//     set of racing writers gets past the etag; the others destroy their
-//     version and return ErrConflict, and the Store retries them on the new
-//     value. No update is lost, and no reader sees a value that loses.
-//   - The labels (the index) change in that same UpdateSecret, so the index
-//     and the value change atomically, and a label update costs no call of
-//     its own; the labels are in the mask only when index values change.
+//     committed values. A version that is added but not (or not yet) named
+//     by the alias is invisible.
+//   - Update(e) with e.Version = N reads the secret's etag and aliases
+//     (GetSecret, or the state this process cached when it last wrote the
+//     secret), checks that the alias still names N, adds version M, and
+//     moves the alias to M with UpdateSecret carrying that etag. Of any set
+//     of racing writers exactly one gets past the etag; the others destroy
+//     their version and return ErrConflict, and the Store retries them on
+//     the new value. No update is lost, and no reader sees a loser's value.
+//   - The labels (the index) change in that same UpdateSecret, so index and
+//     value change atomically and a label update costs no call of its own;
+//     the labels are in the mask only when index values change.
 //   - The winner then destroys version N, so that one version per token is
-//     billed. If it dies first, N stays billed but harmless.
+//     billed. If it dies first, N stays billed but is never read again.
 //
-// Adding the version before reading the secret costs a wasted version
-// (added, then destroyed) when a writer loses, but keeps the protocol
-// correct even if adding a version did change the secret's etag.
+// Why not version numbers alone (commit if M == N+1, else destroy M)? The
+// loser's version is "latest" until it is destroyed, so readers would see
+// it, and a writer that built on it would pass the same test on M+1,
+// silently dropping the winner's update; a loser that died before
+// destroying would leave its value current for good. The alias costs one
+// UpdateSecret per write, which a refresh needs anyway for its new
+// access-token label, and one GetSecret when this process did not make the
+// current version itself.
+//
+// The etag check does not depend on whether adding a version changes the
+// secret's etag (the API reference says it does not): if UpdateSecret fails
+// on the etag while the alias still names N, the secret changed in other
+// ways (someone edited a label) and the commit is retried with the new etag.
+//
+// Within one process, writes to one token are serialized and concurrent
+// reads of it share one call (state.go). Racing writers of one process then
+// lose without adding versions, and their retries do not flood the service
+// with reads; writers in different processes are kept apart by the etag
+// alone.
 //
 // A version number alone would also not survive delete-and-recreate: a new
 // secret of the same name numbers its versions from 1 again, so a writer
@@ -151,7 +168,7 @@ const (
 const maxPrefixLength = 255 - 40 - 1 - tokenstore.MaxIDLength
 
 // MaxPayloadSize is the largest secret version payload Secret Manager
-// accepts; the header takes up to 283 bytes of it.
+// accepts; the header takes about 280 bytes of it.
 const MaxPayloadSize = 65536
 
 // Labels and alias of the backend's secrets.

@@ -36,6 +36,15 @@
 // `labels.KEY:VALUE`, `name:SUBSTRING` or (for versions) `state:STATE`.
 // Anything else is INVALID_ARGUMENT rather than a silently wrong answer.
 //
+// Cloud KMS: Encrypt and Decrypt with symmetric keys made by AddCryptoKey
+// (other names are NOT_FOUND), AES-256-GCM authenticating the request's
+// additional_authenticated_data, CRC32C checksums verified and reported,
+// and INVALID_ARGUMENT for a ciphertext that does not authenticate.
+//
+// For tests of what callers do under load or failure: WithLatency delays
+// every call, FailNext makes the next calls of a method fail with a code
+// of choice, and Calls counts the calls answered.
+//
 // Not modelled: IAM, replication status, rotation, topics, expiration,
 // delayed destruction, CMEK, and the eventual consistency the real service
 // does not have either for these calls.
