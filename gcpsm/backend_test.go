@@ -125,7 +125,7 @@ func TestHalfCreatedSecretIsCompleted(t *testing.T) {
 		SecretId: gcpsm.DefaultPrefix + "half_" + tok.ID,
 		Secret: &secretmanagerpb.Secret{
 			Replication: &secretmanagerpb.Replication{Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}}},
-			Labels:      map[string]string{"tokenstore-ns": "half", "tokenstore-inc": "0123456789abcdef"},
+			Labels:      map[string]string{"tokenstore_ns": "half", "tokenstore_inc": "0123456789abcdef"},
 		},
 	})
 	if err != nil {
@@ -278,12 +278,12 @@ func TestLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 		keys := slices.Sorted(maps.Keys(sec.Labels))
-		want := []string{"tokenstore-access", "tokenstore-inc", "tokenstore-ns", "tokenstore-refresh", "tokenstore-user"}
+		want := []string{"tokenstore_access", "tokenstore_inc", "tokenstore_ns", "tokenstore_refresh", "tokenstore_user"}
 		if !slices.Equal(keys, want) {
 			t.Errorf("labels %v, want %v", keys, want)
 		}
 		for k, v := range sec.Labels {
-			if k != "tokenstore-ns" && k != "tokenstore-inc" && (len(v) != 52 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz234567") != "") {
+			if k != "tokenstore_ns" && k != "tokenstore_inc" && (len(v) != 52 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz234567") != "") {
 				t.Errorf("label %s=%q: want 52 characters of lowercase base32", k, v)
 			}
 		}

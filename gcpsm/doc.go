@@ -29,12 +29,15 @@
 //	client, err := secretmanager.NewClient(ctx,
 //		option.WithEndpoint("secretmanager.europe-west1.rep.googleapis.com:443"))
 //
-// Labels, all with the "tokenstore-" prefix, carry the namespace, a random
+// Labels, all with the "tokenstore_" prefix, carry the namespace, a random
 // incarnation of the secret, and one keyed hash per lookup key the token has
 // (user, access, grant, refresh): 52 characters of lowercase base32 that fit
 // the label rules whatever the user name's alphabet or case, and reveal
-// nothing without the index key. Labels of other prefixes and version
-// aliases other than "tokenstore-current" are the user's and are kept.
+// nothing without the index key. ListSecrets finds a namespace's tokens
+// with the filter labels.tokenstore_ns="NS", and the tokens of a lookup key
+// with labels.tokenstore_ns="NS" AND labels.tokenstore_user="HASH" (say).
+// Labels of other prefixes and version aliases other than
+// "tokenstore-current" are the user's and are kept.
 //
 // The payload of a version is a one-line header (incarnation and index
 // values), then the codec's output; see gcpsm.go for why, and for the

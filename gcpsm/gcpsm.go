@@ -171,9 +171,11 @@ const maxPrefixLength = 255 - 40 - 1 - tokenstore.MaxIDLength
 // accepts; the header takes about 280 bytes of it.
 const MaxPayloadSize = 65536
 
-// Labels and alias of the backend's secrets.
+// Labels and alias of the backend's secrets. Label keys take '_', not '-',
+// and filter values are quoted, so that no filter parser can read a '-' as
+// negation; a namespace may hold '-'.
 const (
-	labelPrefix      = "tokenstore-"
+	labelPrefix      = "tokenstore_"
 	labelNamespace   = labelPrefix + "ns"
 	labelIncarnation = labelPrefix + "inc"
 	aliasCurrent     = "tokenstore-current"
@@ -632,13 +634,13 @@ func (b *Backend) Lookup(ctx context.Context, ns string, kind tokenstore.IndexKi
 		// reach a filter.
 		return nil, nil
 	}
-	return b.list(ctx, ns, fmt.Sprintf("labels.%s=%s AND labels.%s=%s", labelNamespace, ns, label, value))
+	return b.list(ctx, ns, fmt.Sprintf(`labels.%s="%s" AND labels.%s="%s"`, labelNamespace, ns, label, value))
 }
 
 // List lists the secrets of the namespace, then accesses their current
 // versions.
 func (b *Backend) List(ctx context.Context, ns string) ([]*tokenstore.Entry, error) {
-	return b.list(ctx, ns, fmt.Sprintf("labels.%s=%s", labelNamespace, ns))
+	return b.list(ctx, ns, fmt.Sprintf(`labels.%s="%s"`, labelNamespace, ns))
 }
 
 // labelValue reports whether v fits a label value and a filter term as is.

@@ -298,7 +298,7 @@ func TestListFiltersAndPages(t *testing.T) {
 	if err != nil || !slices.Equal(ids, []string{"s00", "s02", "s04", "s06", "s08"}) {
 		t.Errorf("labels.ns=a: %v, %v", ids, err)
 	}
-	ids, _, err = list("labels.ns=a AND labels.n=4", 0, nil)
+	ids, _, err = list(`labels.ns="a" AND labels.n="4"`, 0, nil)
 	if err != nil || !slices.Equal(ids, []string{"s04"}) {
 		t.Errorf("labels.ns=a AND labels.n=4: %v, %v", ids, err)
 	}
