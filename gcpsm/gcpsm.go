@@ -92,6 +92,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -338,7 +339,15 @@ func parseVersion(s string) (version, error) {
 
 // Get returns the entry: one AccessSecretVersion of the current version.
 func (b *Backend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, error) {
-	return b.reads.read(ctx, b.secretName(ns, id), func(ctx context.Context) (*tokenstore.Entry, error) {
+	name := b.secretName(ns, id)
+	// A read that finds this process committing a write of the token waits
+	// for it and returns what it committed, which the service has just
+	// confirmed: no call, and no read of the value being replaced, which
+	// an update could only lose with.
+	if e, ok, err := b.locks.awaitCommit(ctx, name); err != nil || ok {
+		return e, err
+	}
+	return b.reads.read(ctx, name, func(ctx context.Context) (*tokenstore.Entry, error) {
 		return b.access(ctx, id, b.currentVersion(ns, id))
 	})
 }
@@ -568,6 +577,10 @@ func (b *Backend) setCurrent(ctx context.Context, name string, st secretState, n
 		if err == nil {
 			b.cache.put(name, stateOf(sec))
 			b.reads.forget(name, nil)
+			b.locks.committed(name, &tokenstore.Entry{
+				ID: e.ID, Value: slices.Clone(e.Value), Index: e.Index,
+				Version: version{added.number, prev.inc}.String(),
+			})
 			return nil
 		}
 		b.cache.drop(name)

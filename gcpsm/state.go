@@ -87,8 +87,15 @@ type keyedLocks struct {
 }
 
 type keyLock struct {
-	ch   chan struct{}
-	refs int
+	ch     chan struct{}
+	refs   int
+	holder *holding // nil while unlocked
+}
+
+// holding is one holder's time with a lock.
+type holding struct {
+	done   chan struct{}     // closed on unlock
+	result *tokenstore.Entry // what the holder committed, if it did
 }
 
 // lock locks name, or returns ctx's error if ctx ends first.
@@ -113,11 +120,56 @@ func (k *keyedLocks) lock(ctx context.Context, name string) (unlock func(), err 
 	}
 	select {
 	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
 	}
+	h := &holding{done: make(chan struct{})}
+	k.mu.Lock()
+	l.holder = h
+	k.mu.Unlock()
+	return func() {
+		k.mu.Lock()
+		l.holder = nil
+		k.mu.Unlock()
+		close(h.done)
+		<-l.ch
+		release()
+	}, nil
+}
+
+// committed records that the holder of name's lock made e current.
+func (k *keyedLocks) committed(name string, e *tokenstore.Entry) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if l := k.m[name]; l != nil && l.holder != nil {
+		l.holder.result = e
+	}
+}
+
+// awaitCommit waits for a write of name that this process has under way,
+// if any, and returns the entry it made current, if it did.
+func (k *keyedLocks) awaitCommit(ctx context.Context, name string) (*tokenstore.Entry, bool, error) {
+	k.mu.Lock()
+	var h *holding
+	if l := k.m[name]; l != nil {
+		h = l.holder
+	}
+	k.mu.Unlock()
+	if h == nil {
+		return nil, false, nil
+	}
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if h.result == nil {
+		return nil, false, nil
+	}
+	c := *h.result
+	c.Value = slices.Clone(h.result.Value)
+	return &c, true, nil
 }
 
 // readFlights lets concurrent reads of one secret in one process share one
