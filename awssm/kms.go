@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -37,9 +38,13 @@ type KMSKeyWrapper struct {
 
 var _ codec.KeyWrapper = (*KMSKeyWrapper)(nil)
 
-// encryptionContextKey holds the codec's associated data, base64-encoded
-// since KMS encryption context values are strings.
-const encryptionContextKey = "tokenstore-aad"
+// The encryption context holds the codec's associated data: as text when it
+// is UTF-8 (the sealed codec's is, "...namespace=crm", readable in
+// CloudTrail), else base64 under another key, so the two never meet.
+const (
+	encryptionContextKey    = "tokenstore-aad"
+	encryptionContextKeyB64 = "tokenstore-aad-base64"
+)
 
 // maxKeyIDLength is the codec's limit on KeyID.
 const maxKeyIDLength = 255
@@ -62,7 +67,13 @@ func NewKMSKeyWrapper(c KMSClient, keyID string) (*KMSKeyWrapper, error) {
 func (w *KMSKeyWrapper) KeyID() string { return w.keyID }
 
 func encryptionContext(aad []byte) map[string]string {
-	return map[string]string{encryptionContextKey: base64.StdEncoding.EncodeToString(aad)}
+	if len(aad) == 0 {
+		return nil // KMS takes no empty context values
+	}
+	if utf8.Valid(aad) {
+		return map[string]string{encryptionContextKey: string(aad)}
+	}
+	return map[string]string{encryptionContextKeyB64: base64.StdEncoding.EncodeToString(aad)}
 }
 
 // Wrap encrypts dek under the key, bound to aad.
