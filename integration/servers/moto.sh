@@ -4,7 +4,7 @@
 MOTO_VERSION=5.2.5
 if ! python3 -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null ||
 	! command -v moto_server >/dev/null; then
-	python3 -m pip install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+	python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "moto[server]==$MOTO_VERSION"
 fi
 moto_port=$(free_port)
 start_bg moto moto_server -H 127.0.0.1 -p "$moto_port"
