@@ -346,8 +346,8 @@ func (m *secretManager) GetSecretVersion(_ context.Context, req *secretmanagerpb
 	return proto.Clone(v.pb).(*secretmanagerpb.SecretVersion), nil
 }
 
-// ListSecretVersions lists the newest version first, as the real service
-// does.
+// ListSecretVersions lists the newest version first. The API reference
+// promises no order; callers should not depend on one.
 func (m *secretManager) ListSecretVersions(_ context.Context, req *secretmanagerpb.ListSecretVersionsRequest) (*secretmanagerpb.ListSecretVersionsResponse, error) {
 	if req.GetPageSize() < 0 {
 		return nil, invalid("negative page_size")

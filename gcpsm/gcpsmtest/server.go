@@ -31,6 +31,11 @@
 // project number, as the real service does, while requests may name the
 // project by ID or number; projects and locations isolated from each other.
 //
+// Where the reference is silent the fake assumes, and its tests pin: an
+// unknown alias or version number is NOT_FOUND, an alias naming a version
+// that does not exist is INVALID_ARGUMENT, and destroying a destroyed
+// version is FAILED_PRECONDITION.
+//
 // Filters understand the forms callers use: terms joined by AND (and the
 // implicit AND of a space), each `labels.KEY=VALUE`, `labels.KEY:*`,
 // `labels.KEY:VALUE`, `name:SUBSTRING` or (for versions) `state:STATE`.
