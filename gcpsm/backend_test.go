@@ -1,6 +1,7 @@
 package gcpsm_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -383,5 +385,66 @@ func TestRetriesUnavailable(t *testing.T) {
 	}
 	if c := f.calls.take()["AccessSecretVersion"]; c != 3 {
 		t.Errorf("%d AccessSecretVersion calls, want 3", c)
+	}
+}
+
+// blockingClient holds UpdateSecret calls, once armed, until released.
+type blockingClient struct {
+	gcpsm.Client
+	armed   chan struct{} // closed: hold the next UpdateSecret
+	held    chan struct{} // closed when an UpdateSecret is held
+	release chan struct{}
+}
+
+func (c *blockingClient) UpdateSecret(ctx context.Context, req *secretmanagerpb.UpdateSecretRequest, opts ...gax.CallOption) (*secretmanagerpb.Secret, error) {
+	select {
+	case <-c.armed:
+		close(c.held)
+		<-c.release
+	default:
+	}
+	return c.Client.UpdateSecret(ctx, req, opts...)
+}
+
+// TestReadDuringCommit: a read that starts while this process commits a
+// write of the token returns the committed value, not the one it replaces.
+func TestReadDuringCommit(t *testing.T) {
+	ctx := t.Context()
+	f := newFake(t)
+	c := &blockingClient{Client: f.client, armed: make(chan struct{}), held: make(chan struct{}), release: make(chan struct{})}
+	b, err := gcpsm.New(c, gcpsm.Options{Project: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx, "ns", &tokenstore.Entry{ID: "e1", Value: []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := b.Get(ctx, "ns", "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(c.armed)
+	updated := make(chan error, 1)
+	go func() {
+		updated <- b.Update(ctx, "ns", &tokenstore.Entry{ID: "e1", Value: []byte("new"), Version: old.Version})
+	}()
+	<-c.held // the commit is under way, its UpdateSecret held
+	read := make(chan *tokenstore.Entry, 1)
+	go func() {
+		e, err := b.Get(ctx, "ns", "e1")
+		if err != nil {
+			t.Error(err)
+		}
+		read <- e
+	}()
+	// Give the read time to start; if it starts later it reads the new
+	// value from the service, and the test passes for that reason instead.
+	time.Sleep(20 * time.Millisecond)
+	close(c.release)
+	if err := <-updated; err != nil {
+		t.Fatal(err)
+	}
+	if e := <-read; e == nil || string(e.Value) != "new" || e.Version == old.Version {
+		t.Errorf("a read during the commit returned %+v, want the committed value", e)
 	}
 }
