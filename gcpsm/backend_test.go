@@ -448,3 +448,53 @@ func TestReadDuringCommit(t *testing.T) {
 		t.Errorf("a read during the commit returned %+v, want the committed value", e)
 	}
 }
+
+// TestPrefixesStayApart: backends of different prefixes share the
+// namespace label but not their tokens.
+func TestPrefixesStayApart(t *testing.T) {
+	ctx := t.Context()
+	f := newFake(t)
+	pa, pb := "a-", "b-"
+	a := f.backend(t, gcpsm.Options{Prefix: &pa})
+	b := f.backend(t, gcpsm.Options{Prefix: &pb})
+	ix := tokenstore.Index{UserName: strings.Repeat("u", 52)}
+	for _, be := range []*gcpsm.Backend{a, b} {
+		if err := be.Create(ctx, "ns", &tokenstore.Entry{ID: "e1", Value: []byte("v"), Index: ix}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, be := range []*gcpsm.Backend{a, b} {
+		if all, err := be.List(ctx, "ns"); err != nil || len(all) != 1 {
+			t.Errorf("List = %d entries, %v; want its own 1", len(all), err)
+		}
+		if found, err := be.Lookup(ctx, "ns", tokenstore.IndexUserName, ix.UserName); err != nil || len(found) != 1 {
+			t.Errorf("Lookup = %d entries, %v; want its own 1", len(found), err)
+		}
+	}
+}
+
+// TestTooLargeBeforeAnyCall: the header counts against the payload limit,
+// and a value that does not fit fails before any call.
+func TestTooLargeBeforeAnyCall(t *testing.T) {
+	ctx := t.Context()
+	f := newFake(t)
+	b := f.backend(t, gcpsm.Options{})
+	if err := b.Create(ctx, "ns", &tokenstore.Entry{ID: "e1", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := b.Get(ctx, "ns", "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.calls.take()
+	big := []byte(strings.Repeat("x", gcpsm.MaxPayloadSize-10))
+	if err := b.Create(ctx, "ns", &tokenstore.Entry{ID: "e2", Value: big}); !errors.Is(err, tokenstore.ErrTooLarge) {
+		t.Errorf("Create of a value that fits only without the header = %v, want ErrTooLarge", err)
+	}
+	if err := b.Update(ctx, "ns", &tokenstore.Entry{ID: "e1", Value: big, Version: cur.Version}); !errors.Is(err, tokenstore.ErrTooLarge) {
+		t.Errorf("Update with it = %v, want ErrTooLarge", err)
+	}
+	if c := f.calls.take(); total(c) != 0 {
+		t.Errorf("oversized writes made calls %v", c)
+	}
+}
