@@ -42,7 +42,7 @@ func (w world) with(b tokenstore.Backend) world {
 
 // worlds are what every case runs over: memstore with the plain and the
 // sealed codec, the lease and the tokens being as safe under encryption.
-// Cloud backends join here with a backend per test.
+// The cloud backends follow, over moto and gcpsmtest's fake.
 var worlds = []struct {
 	name string
 	open func(t *testing.T) world
@@ -61,6 +61,8 @@ var worlds = []struct {
 		}
 		return world{memstore.New(), c}
 	}},
+	{"awssm/plain", awssmWorld},
+	{"gcpsm/plain", gcpsmWorld},
 }
 
 func forEachBackend(t *testing.T, f func(t *testing.T, w world)) {
