@@ -67,4 +67,3 @@ func gcpsmWorld(t *testing.T) world {
 	}
 	return world{b, codec.Plain()}
 }
-
