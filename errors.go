@@ -28,6 +28,18 @@ var (
 	ErrInvalidOptions = errors.New("invalid options")
 )
 
+// Errors of a TokenSource, for errors.Is.
+var (
+	// ErrReauthorize: the stored token can no longer be renewed — the
+	// provider rejected its refresh or grant token (invalid_grant), it has
+	// neither, or there is no stored token — and no other process stored a
+	// newer one. The user must authorize again.
+	ErrReauthorize = errors.New("the user must authorize again")
+	// ErrWaitTimeout: another process held the refresh lease for longer than
+	// TokenSourceOptions.WaitTimeout without storing a new token.
+	ErrWaitTimeout = errors.New("timed out waiting for another process to renew the token")
+)
+
 // Error is the error of a Store operation.
 type Error struct {
 	Op      string // the Store method, such as "SaveToken"

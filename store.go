@@ -138,11 +138,19 @@ func (s *Store) get(ctx context.Context, id string) (*stored, error) {
 	return &stored{e, t}, nil
 }
 
-// skip logs an entry that is not a token of this store; finds and lists pass
-// over it rather than fail, and nothing overwrites or deletes it.
-func (s *Store) skip(ctx context.Context, id string, err error) {
+// skip decides about an entry that did not decode. A corrupt or foreign
+// value (ErrCorrupt) is not a token of this store: finds and lists pass over
+// it, logged, and nothing overwrites or deletes it. Any other error — a key
+// this process lacks, a key service that is down — is returned: passing
+// over a token that is only unreadable for now would make a save create a
+// second token for its user.
+func (s *Store) skip(ctx context.Context, id string, err error) error {
+	if !errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("id %s: %w", id, err)
+	}
 	s.log.WarnContext(ctx, "tokenstore: ignoring an entry that does not decode as a token of this store",
 		"backend", s.b.Name(), "namespace", s.ns, "id", id, "err", err)
+	return nil
 }
 
 // locate finds the token that keys identify, trying each key in order: first
@@ -166,7 +174,9 @@ func (s *Store) locate(ctx context.Context, keys []lookupKey) (found *stored, ne
 			}
 			t, err := s.decode(ctx, e)
 			if err != nil {
-				s.skip(ctx, id, err)
+				if err := s.skip(ctx, id, err); err != nil {
+					return nil, "", err
+				}
 				continue
 			}
 			if k.matches(t) {
@@ -182,7 +192,9 @@ func (s *Store) locate(ctx context.Context, keys []lookupKey) (found *stored, ne
 		for _, e := range candidates {
 			t, err := s.decode(ctx, e)
 			if err != nil {
-				s.skip(ctx, e.ID, err)
+				if err := s.skip(ctx, e.ID, err); err != nil {
+					return nil, "", err
+				}
 				continue
 			}
 			if k.matches(t) {
@@ -414,7 +426,9 @@ func (s *Store) list(ctx context.Context) ([]*stored, error) {
 	for _, e := range entries {
 		t, err := s.decode(ctx, e)
 		if err != nil {
-			s.skip(ctx, e.ID, err)
+			if err := s.skip(ctx, e.ID, err); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		out = append(out, &stored{e, t})

@@ -1,6 +1,7 @@
 package tokenstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -86,5 +87,45 @@ func TestDerivedIDSlots(t *testing.T) {
 		if err != nil || got.ID != id {
 			t.Errorf("FindToken(%s) = %v, %v; want ID %s", rt, got, err, id)
 		}
+	}
+}
+
+// A token sealed under a key this process lacks is unreadable for now, not
+// absent: finds and saves fail instead of creating a second token.
+func TestUnreadableIsNotAbsent(t *testing.T) {
+	ctx := context.Background()
+	backend := memstore.New()
+	open := func(key byte) *tokenstore.Store {
+		w, err := codec.NewLocalKeyWrapper(bytes.Repeat([]byte{key}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := codec.New(codec.Options{Wrappers: []codec.KeyWrapper{w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := tokenstore.New(backend, tokenstore.Options{IndexKey: testKey, Codec: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	withKey1, withKey2 := open(1), open(2)
+	tok := &tokenstore.Token{UserName: "ada@example.com:1", AccessToken: "a1"}
+	if err := withKey1.SaveToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := withKey2.FindToken(ctx, &tokenstore.Token{UserName: tok.UserName}); !errors.Is(err, codec.ErrUnknownKey) {
+		t.Errorf("FindToken without the key = %v, want ErrUnknownKey", err)
+	}
+	if err := withKey2.SaveToken(ctx, &tokenstore.Token{UserName: tok.UserName, AccessToken: "a2"}); !errors.Is(err, codec.ErrUnknownKey) {
+		t.Errorf("SaveToken without the key = %v, want ErrUnknownKey", err)
+	}
+	if _, err := withKey2.GetTokens(ctx); !errors.Is(err, codec.ErrUnknownKey) {
+		t.Errorf("GetTokens without the key = %v, want ErrUnknownKey", err)
+	}
+	all, err := withKey1.GetTokens(ctx)
+	if err != nil || len(all) != 1 || all[0].AccessToken != "a1" {
+		t.Errorf("GetTokens = %v, %v; want the one original token", all, err)
 	}
 }

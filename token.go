@@ -89,11 +89,16 @@ func merge(stored, t *Token) *Token {
 	if !t.Expiry.IsZero() {
 		m.Expiry = t.Expiry
 	}
-	if len(t.Extra) > 0 {
+	for k, v := range t.Extra {
+		// Reserved keys (the refresh lease) change only through Update: a
+		// save of a stale copy must not bring back a released lease.
+		if strings.HasPrefix(k, ReservedExtraPrefix) {
+			continue
+		}
 		if m.Extra == nil {
 			m.Extra = make(map[string]string, len(t.Extra))
 		}
-		maps.Copy(m.Extra, t.Extra)
+		m.Extra[k] = v
 	}
 	return m
 }
@@ -225,7 +230,9 @@ func (t *Token) OAuth2Token() *oauth2.Token {
 	}
 	extra := make(map[string]any, len(t.Extra)+3)
 	for k, v := range t.Extra {
-		extra[k] = v
+		if !strings.HasPrefix(k, ReservedExtraPrefix) { // tokenstore's own, not the provider's
+			extra[k] = v
+		}
 	}
 	for k, v := range map[string]string{extraScope: t.Scope, extraIDToken: t.IDToken, extraAPIDomain: t.APIDomain} {
 		if v != "" {

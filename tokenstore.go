@@ -150,7 +150,10 @@ type Codec interface {
 	Encode(ctx context.Context, t *Token, b Binding) ([]byte, error)
 	// Decode parses data stored in the secret b names and sets the token's
 	// ID to b.ID. Data bound to another secret, truncated, corrupt or of an
-	// unknown format gives an error wrapping ErrCorrupt.
+	// unknown format gives an error wrapping ErrCorrupt; Store passes over
+	// such entries. An intact value the codec cannot read now (its key is
+	// missing, the key service fails) gives an error that does not wrap
+	// ErrCorrupt, which Store returns.
 	Decode(ctx context.Context, data []byte, b Binding) (*Token, error)
 	// Stale reports whether data, which Decode accepts, is not in the form
 	// Encode writes now (an older format version or key), so that a save

@@ -43,6 +43,7 @@ func RunBackend(t *testing.T, newBackend BackendMaker) {
 		{"ForeignEntries", testForeignEntries},
 		{"LookupCandidatesAreVerified", testLookupCandidatesAreVerified},
 		{"StaleIndex", testStaleIndex},
+		{"Sealed", testSealed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -655,5 +656,42 @@ func testStaleIndex(t *testing.T, e *backendEnv) {
 	}
 	if len(all) != 2 {
 		t.Errorf("saves with a blind index left %d tokens, want 2", len(all))
+	}
+}
+
+// testSealed runs a store that seals its tokens: sealed values are longer
+// and of another alphabet than plain ones, and must round-trip as well.
+func testSealed(t *testing.T, e *backendEnv) {
+	ctx := t.Context()
+	w, err := codec.NewLocalKeyWrapper([]byte("storetest sealing key, 32 bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := codec.New(codec.Options{Wrappers: []codec.KeyWrapper{w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tokenstore.New(e.b, tokenstore.Options{Namespace: e.ns, IndexKey: IndexKey, Codec: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := user(1)
+	saveAll(t, s, a)
+	raw, err := e.b.Get(ctx, e.ns, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaked, ok := leaks(string(raw.Value), secrets(a)); ok {
+		t.Errorf("the sealed value holds %q in clear", leaked)
+	}
+	got, err := s.FindToken(ctx, &tokenstore.Token{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: a.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFields(t, got, a)
+	saveAll(t, s, &tokenstore.Token{UserName: a.UserName, AccessToken: "1000.sealed-new"})
+	all, err := s.GetTokens(ctx)
+	if err != nil || len(all) != 1 || all[0].AccessToken != "1000.sealed-new" {
+		t.Errorf("GetTokens = %v, %v; want the one updated token", all, err)
 	}
 }

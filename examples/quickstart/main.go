@@ -1,5 +1,6 @@
 // Command quickstart shows tokenstore end to end with no setup: an in-memory
-// backend, two users, a token refresh, finds by user name, refresh token and
+// backend, tokens sealed with a local key, two users, what the backend
+// holds, a token refresh, finds by user name, refresh token and
 // ID, a listing, and deletes.
 //
 //	go run ./examples/quickstart
@@ -7,8 +8,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/tokenstore-go/tokenstore"
@@ -19,16 +22,28 @@ import (
 func main() {
 	ctx := context.Background()
 
-	// In production the index key comes from your secret configuration and
-	// the backend is awssm, gcpsm or hashivault; everything below is the same.
-	store, err := tokenstore.New(memstore.New(), tokenstore.Options{
-		Namespace: "quickstart",
-		IndexKey:  []byte("quickstart index key: not secret"),
-		Codec:     codec.Plain(),
-	})
-	if err != nil {
+	// Tokens are sealed with envelope encryption. Here the key is made up on
+	// the spot and lives in memory only; in production it is a KMS key
+	// (awssm.KMSKeyWrapper, gcpsm.KMSKeyWrapper, hashivault.TransitKeyWrapper)
+	// or a key from your secret configuration, like the index key.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
 		log.Fatal(err)
 	}
+	wrapper, err := codec.NewLocalKeyWrapper(key)
+	check(err)
+	sealing, err := codec.New(codec.Options{Wrappers: []codec.KeyWrapper{wrapper}})
+	check(err)
+
+	// The backend is memstore here; awssm, gcpsm or hashivault in
+	// production. Everything below is the same for each.
+	backend := memstore.New()
+	store, err := tokenstore.New(backend, tokenstore.Options{
+		Namespace: "quickstart",
+		IndexKey:  []byte("quickstart index key: not secret"),
+		Codec:     sealing,
+	})
+	check(err)
 
 	// What a grant-token exchange returns, for two users.
 	const clientID, clientSecret = "1000.QUICKSTARTCLIENT", "quickstart-client-secret"
@@ -47,6 +62,17 @@ func main() {
 		check(store.SaveToken(ctx, t))
 		fmt.Printf("saved             %v\n", t) // a Token prints no secret
 	}
+
+	// What the secret manager holds: a sealed value, and index tags that are
+	// keyed hashes. No token, secret or user name is in clear.
+	raw, err := backend.Get(ctx, store.Namespace(), ada.ID)
+	check(err)
+	fmt.Printf("the backend holds for ada:\n  value %.72s... (%d bytes)\n", raw.Value, len(raw.Value))
+	for kind, hash := range raw.Index.All() {
+		fmt.Printf("  index %-7s %s\n", kind, hash)
+	}
+	fmt.Printf("  refresh token in clear anywhere: %t\n",
+		strings.Contains(string(raw.Value)+raw.ID+fmt.Sprint(raw.Index), ada.RefreshToken))
 
 	// A refresh response has a new access token and expiry but no refresh
 	// token: the save keeps the stored one.
