@@ -91,5 +91,18 @@
 // # Transit
 //
 // TransitKeyWrapper wraps the codec's data keys with Transit encrypt and
-// decrypt on a named key; see its doc for the key it needs and its policy.
+// decrypt on a named key (one request each; the codec caches data keys, so
+// that is about one encrypt per process per DataKeyMaxAge and one decrypt
+// per data key read, not per token). The codec's associated data goes as
+// both associated_data and context, so an AEAD key binds each wrapped data
+// key to its namespace whether or not it is derived, and a derived key
+// (recommended: `vault write -f transit/keys/NAME derived=true`) adds a key
+// per namespace. Its policy:
+//
+//	path "transit/encrypt/NAME" { capabilities = ["update"] }
+//	path "transit/decrypt/NAME" { capabilities = ["update"] }
+//
+// Rotate with `vault write -f transit/keys/NAME/rotate`: new data keys are
+// wrapped under the new version and every ciphertext names its version
+// ("vault:v1:..."), so older ones still unwrap and KeyID stays the same.
 package hashivault

@@ -101,3 +101,34 @@ func TestMapError(t *testing.T) {
 		t.Error("mapError(nil) != nil")
 	}
 }
+
+func TestNewTransitKeyWrapper(t *testing.T) {
+	client, err := api.NewClient(api.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewTransitKeyWrapper(client, "tokens", TransitOptions{})
+	if err != nil || w.KeyID() != "vault-transit:transit/tokens" {
+		t.Errorf("NewTransitKeyWrapper = %v, %v", w, err)
+	}
+	w, err = NewTransitKeyWrapper(client, "tokens", TransitOptions{Mount: "/kms/", VaultNamespace: "team/"})
+	if err != nil || w.KeyID() != "vault-transit:team/kms/tokens" {
+		t.Errorf("NewTransitKeyWrapper in a namespace = %v, %v", w, err)
+	}
+	for _, tc := range []struct {
+		key  string
+		opts TransitOptions
+	}{
+		{"", TransitOptions{}},
+		{"a/b", TransitOptions{}},
+		{"..", TransitOptions{}},
+		{"k", TransitOptions{Mount: "a b"}},
+	} {
+		if _, err := NewTransitKeyWrapper(client, tc.key, tc.opts); !errors.Is(err, tokenstore.ErrInvalidOptions) {
+			t.Errorf("NewTransitKeyWrapper(%q, %+v) = %v, want ErrInvalidOptions", tc.key, tc.opts, err)
+		}
+	}
+	if _, err := NewTransitKeyWrapper(nil, "k", TransitOptions{}); !errors.Is(err, tokenstore.ErrInvalidOptions) {
+		t.Errorf("NewTransitKeyWrapper(nil client) = %v", err)
+	}
+}
