@@ -33,9 +33,11 @@
 //
 // Writes use KV v2 check-and-set: a create writes with cas=0, so of racing
 // creators (Store derives one ID per user) exactly one wins and the others
-// get tokenstore.ErrConflict and retry as updates; an update writes with
-// cas set to the version it read ("check-and-set parameter did not match
-// the current version" → ErrConflict). Entry.Version is that KV version
+// get tokenstore.ErrConflict and retry as updates; an update is a PATCH
+// with cas set to the version it read ("check-and-set parameter did not
+// match the current version" → ErrConflict; a PATCH of a missing secret is
+// a 404, where a cas write would answer a mismatch and need a read to tell
+// ErrNotFound apart: one request saved on every lost race). Entry.Version is that KV version
 // number followed by the hashes of the version read (":"-separated): Store
 // passes Update only the new index and the version, and the old hashes tell
 // Update which index entries to delete without another read.
@@ -66,7 +68,7 @@
 //	FindTokenByID                         1 read
 //	FindToken, by the key it was saved by 1 read (of the ID derived from the key)
 //	FindToken, by another key             3: read of the derived ID (404), LIST of the index folder, read of the token
-//	SaveToken, existing, same index       2: read, cas write
+//	SaveToken, existing, same index       2: read, cas patch
 //	SaveToken, existing, index changed    2 + 1 custom_metadata write + 1 per new hash + 1 per hash gone (+1 read if any is gone)
 //	SaveToken, new token by user name     2 (read, LIST: not found) + cas write, metadata write, 1 per hash
 //	DeleteToken                           2 + 1 per hash: read, index deletes, metadata delete
@@ -81,7 +83,7 @@
 // A Vault token for a store needs, with m the mount, p the prefix and ns the
 // namespace (or * for all):
 //
-//	path "m/data/p/ns/*"     { capabilities = ["create", "read", "update"] }
+//	path "m/data/p/ns/*"     { capabilities = ["create", "read", "update", "patch"] }
 //	path "m/metadata/p/ns/*" { capabilities = ["create", "read", "update", "delete", "list"] }
 //
 // A permission denied is an error wrapping ErrPermissionDenied that names the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -54,6 +53,7 @@ type logical interface {
 	WriteWithContext(ctx context.Context, path string, data map[string]any) (*api.Secret, error)
 	DeleteWithContext(ctx context.Context, path string) (*api.Secret, error)
 	ListWithContext(ctx context.Context, path string) (*api.Secret, error)
+	JSONMergePatch(ctx context.Context, path string, data map[string]any) (*api.Secret, error)
 }
 
 var _ logical = (*api.Logical)(nil)
@@ -162,34 +162,6 @@ var kinds = [...]tokenstore.IndexKind{
 	tokenstore.IndexUserName, tokenstore.IndexAccessToken, tokenstore.IndexGrantToken, tokenstore.IndexRefreshToken,
 }
 
-// formatVersion makes an Entry.Version: the KV version number, then the
-// entry's index hashes. Update needs the index of the version it replaces,
-// to delete the index entries that no longer apply, and Store hands Update
-// only the new index and the version it read; carrying the old index in the
-// version saves a read per update. Hashes are base32, so ':' separates.
-func formatVersion(n int64, ix tokenstore.Index) string {
-	var b strings.Builder
-	b.WriteString(strconv.FormatInt(n, 10))
-	for _, k := range kinds {
-		b.WriteByte(':')
-		b.WriteString(ix.Get(k))
-	}
-	return b.String()
-}
-
-func parseVersion(v string) (int64, tokenstore.Index, error) {
-	parts := strings.Split(v, ":")
-	n, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil || n < 1 || len(parts) != len(kinds)+1 {
-		return 0, tokenstore.Index{}, errors.New("hashivault: malformed entry version (not read from this backend)")
-	}
-	var ix tokenstore.Index
-	for i, k := range kinds {
-		setIndex(&ix, k, parts[i+1])
-	}
-	return n, ix, nil
-}
-
 func setIndex(ix *tokenstore.Index, kind tokenstore.IndexKind, v string) {
 	switch kind {
 	case tokenstore.IndexUserName:
@@ -287,24 +259,42 @@ func (b *Backend) Get(ctx context.Context, ns, id string) (*tokenstore.Entry, er
 	return b.read(ctx, ns, id)
 }
 
-// write writes a token's data with check-and-set: cas 0 creates only.
-func (b *Backend) write(ctx context.Context, op, ns string, e *tokenstore.Entry, cas int64) (int64, error) {
+// create writes a token's data with check-and-set: cas 0 creates only.
+func (b *Backend) create(ctx context.Context, ns string, e *tokenstore.Entry, cas int64) error {
 	p := b.tokenPath("data", ns, e.ID)
-	s, err := b.kv.WriteWithContext(ctx, p, map[string]any{
+	_, err := b.kv.WriteWithContext(ctx, p, map[string]any{
 		"options": map[string]any{"cas": cas},
 		"data":    map[string]any{"value": string(e.Value), "index": indexMap(e.Index)},
 	})
+	return mapError("create token", p, err)
+}
+
+// patch replaces a token's data if its current version is cas. A PATCH
+// rather than a write: KV v2 answers a cas write to a missing secret as a
+// cas mismatch, so telling ErrNotFound from ErrConflict would take another
+// read on every lost race, while a PATCH of a missing secret is a 404. The
+// patch is a JSON merge patch, so index kinds the token no longer has are
+// sent as null, which removes them.
+func (b *Backend) patch(ctx context.Context, ns string, e *tokenstore.Entry, cas int64) error {
+	p := b.tokenPath("data", ns, e.ID)
+	ix := make(map[string]any, len(kinds))
+	for _, k := range kinds {
+		ix[string(k)] = nil
+		if h := e.Index.Get(k); h != "" {
+			ix[string(k)] = h
+		}
+	}
+	s, err := b.kv.JSONMergePatch(ctx, p, map[string]any{
+		"options": map[string]any{"cas": cas},
+		"data":    map[string]any{"value": string(e.Value), "index": ix},
+	})
 	if err != nil {
-		return 0, mapError(op, p, err)
+		return mapError("update token", p, err)
 	}
-	if s == nil || s.Data == nil {
-		return 0, &Error{Op: op, Path: p, cause: errors.New("Vault's answer has no version")}
+	if s == nil {
+		return notFound("update token", p)
 	}
-	n, err := versionNumber(s.Data["version"])
-	if err != nil {
-		return 0, &Error{Op: op, Path: p, cause: err}
-	}
-	return n, nil
+	return nil
 }
 
 // writeMetadata sets max_versions and the custom_metadata copy of the index.
@@ -323,7 +313,7 @@ func (b *Backend) writeMetadata(ctx context.Context, ns, id string, ix tokenstor
 // without its token would be ignored, a token without its entries would not
 // be found by those keys.
 func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) error {
-	if _, err := b.write(ctx, "create token", ns, e, 0); err != nil {
+	if err := b.create(ctx, ns, e, 0); err != nil {
 		if !errors.Is(err, tokenstore.ErrConflict) {
 			return err
 		}
@@ -335,7 +325,7 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 		if rerr != nil || data != nil || n == 0 {
 			return err
 		}
-		if _, err := b.write(ctx, "create token", ns, e, n); err != nil {
+		if err := b.create(ctx, ns, e, n); err != nil {
 			return err
 		}
 	}
@@ -350,7 +340,7 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 	return nil
 }
 
-// Update writes the token with cas set to the version e.Version names: one
+// Update patches the token with cas set to the version e.Version names: one
 // request when the index did not change. When it did: one more to copy the
 // index into custom_metadata, one per new index value, one per index value
 // gone, and one read to check that no concurrent update brought a removed
@@ -360,13 +350,7 @@ func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 	if err != nil {
 		return err
 	}
-	if _, err := b.write(ctx, "update token", ns, e, n); err != nil {
-		if errors.Is(err, tokenstore.ErrConflict) {
-			// KV v2 answers a cas on a missing secret as a mismatch.
-			if _, rerr := b.read(ctx, ns, e.ID); errors.Is(rerr, tokenstore.ErrNotFound) {
-				return rerr
-			}
-		}
+	if err := b.patch(ctx, ns, e, n); err != nil {
 		return err
 	}
 	if old == e.Index {

@@ -2,7 +2,10 @@ package hashivault
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/vault/api"
@@ -130,5 +133,48 @@ func TestNewTransitKeyWrapper(t *testing.T) {
 	}
 	if _, err := NewTransitKeyWrapper(nil, "k", TransitOptions{}); !errors.Is(err, tokenstore.ErrInvalidOptions) {
 		t.Errorf("NewTransitKeyWrapper(nil client) = %v", err)
+	}
+}
+
+// The Vault Enterprise namespace goes with every request, as the header
+// Vault reads it from. (The test server is Vault OSS, which has none.)
+func TestVaultNamespaceHeader(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("X-Vault-Namespace"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	cfg := api.DefaultConfig()
+	cfg.Address = srv.URL
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(client, Options{VaultNamespace: "team-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(t.Context(), "ns", "id"); !errors.Is(err, tokenstore.ErrNotFound) {
+		t.Errorf("Get = %v, want ErrNotFound", err)
+	}
+	w, err := NewTransitKeyWrapper(client, "k", TransitOptions{VaultNamespace: "team-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Wrap(t.Context(), make([]byte, 32), []byte("aad"))
+	if _, err := New(client, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0] != "team-a" || got[1] != "team-b" {
+		t.Errorf("X-Vault-Namespace of the requests = %q, want [team-a team-b]", got)
+	}
+	if client.Namespace() != "" {
+		t.Errorf("New changed the caller's client: namespace %q", client.Namespace())
 	}
 }

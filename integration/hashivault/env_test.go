@@ -97,6 +97,10 @@ func (e vaultEnv) client(t testing.TB, token string) (*api.Client, *counter) {
 	t.Helper()
 	cfg := api.DefaultConfig()
 	cfg.Address = e.addr
+	// Conformance races 128 goroutines on one token: keep connections for
+	// them all (the default keeps GOMAXPROCS+1 idle, and the others are
+	// closed and opened again on every request).
+	cfg.HttpClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 256
 	c := &counter{base: cfg.HttpClient.Transport}
 	cfg.HttpClient.Transport = c
 	client, err := api.NewClient(cfg)
