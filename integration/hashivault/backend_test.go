@@ -355,3 +355,74 @@ func TestSoftDeletedToken(t *testing.T) {
 		t.Errorf("after saving again, FindTokenByID = %v, %v", got, err)
 	}
 }
+
+// The policy of the package doc is enough for every operation, including
+// the repair of a stale index entry.
+func TestDocumentedPolicy(t *testing.T) {
+	e := getEnv(t)
+	ctx := t.Context()
+	root := e.root(t)
+	prefix, ns := unique(t, "policy-doc"), "ns"
+	policy := fmt.Sprintf(`
+path "%[1]s/data/%[2]s/%[3]s/*"     { capabilities = ["create", "read", "update", "patch"] }
+path "%[1]s/metadata/%[2]s/%[3]s/*" { capabilities = ["create", "read", "update", "delete", "list"] }
+`, e.mount, prefix, ns)
+	if err := root.Sys().PutPolicyWithContext(ctx, prefix, policy); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := root.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{Policies: []string{prefix}, NoDefaultPolicy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, _ := e.client(t, sec.Auth.ClientToken)
+	s := newStore(t, e.backend(t, limited, hashivault.Options{Prefix: prefix}), ns)
+	a, c := user(1), user(2)
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"SaveToken (new)", func() error { return s.SaveToken(ctx, a) }},
+		{"SaveToken (new, second)", func() error { return s.SaveToken(ctx, c) }},
+		{"SaveToken (index changes)", func() error {
+			return s.SaveToken(ctx, &tokenstore.Token{ID: a.ID, AccessToken: "1000.access-changed"})
+		}},
+		{"FindToken (a stale entry is repaired)", func() error {
+			// An entry of c's access token pointing to a, as a crash
+			// could leave it.
+			en, err := e.backend(t, root, hashivault.Options{Prefix: prefix}).Get(ctx, ns, c.ID)
+			if err != nil {
+				return err
+			}
+			folder := prefix + "/" + ns + "/index/access/" + en.Index.AccessToken + "/"
+			if _, err := root.Logical().WriteWithContext(ctx, e.mount+"/data/"+folder+a.ID, map[string]any{"data": map[string]any{"id": a.ID}}); err != nil {
+				return err
+			}
+			got, err := s.FindToken(ctx, &tokenstore.Token{AccessToken: c.AccessToken})
+			if err != nil {
+				return err
+			}
+			if got.ID != c.ID {
+				return fmt.Errorf("found %s, want %s", got.ID, c.ID)
+			}
+			if left := listFolder(t, e, folder); !slices.Equal(left, []string{c.ID}) {
+				return fmt.Errorf("index entries after the repair: %v", left)
+			}
+			return nil
+		}},
+		{"FindToken (by refresh token)", func() error {
+			_, err := s.FindToken(ctx, &tokenstore.Token{ClientID: a.ClientID, ClientSecret: a.ClientSecret, RefreshToken: a.RefreshToken})
+			return err
+		}},
+		{"GetTokens", func() error { _, err := s.GetTokens(ctx); return err }},
+		{"DeleteToken", func() error { return s.DeleteToken(ctx, a.ID) }},
+		{"DeleteTokens", func() error { return s.DeleteTokens(ctx) }},
+	}
+	for _, st := range steps {
+		if err := st.fn(); err != nil {
+			t.Errorf("%s with the documented policy: %v", st.name, err)
+		}
+	}
+	if left := snapshot(t, e, prefix+"/"+ns+"/"); len(left) != 0 {
+		t.Errorf("left after DeleteTokens: %v", left)
+	}
+}
