@@ -35,26 +35,35 @@
 // creators (Store derives one ID per user) exactly one wins and the others
 // get tokenstore.ErrConflict and retry as updates; an update is a PATCH
 // with cas set to the version it read ("check-and-set parameter did not
-// match the current version" → ErrConflict; a PATCH of a missing secret is
-// a 404, where a cas write would answer a mismatch and need a read to tell
-// ErrNotFound apart: one request saved on every lost race). Entry.Version is that KV version
-// number followed by the hashes of the version read (":"-separated): Store
-// passes Update only the new index and the version, and the old hashes tell
-// Update which index entries to delete without another read.
+// match the current version" → ErrConflict). A PATCH of a missing secret is
+// a 404, where a cas write answers a mismatch and would need a read to tell
+// ErrNotFound apart: one request saved on every lost race. Entry.Version is
+// the KV version number followed by the hashes of the version read
+// (":"-separated): Store passes Update only the new index and the version,
+// and the old hashes tell Update which index entries to delete without
+// another read.
 //
 // The token's index is kept in its data, versioned and written under the
 // same cas as the value; that copy is the truth. Vault has no search, so
 // each hash also has index entries, one per token that has it (so two
 // entries with one value, such as a copied secret, are both found, and
-// writing an entry never contends with another token's). An index entry is
-// written after its token, and deleted after the token changed: a crash in
-// between leaves an entry that points to a token without that hash (or to
-// none). Lookup reads the token every entry points to, returns only tokens
-// whose own index has the hash (and Store still decodes and checks the real
-// field), and deletes the stale entry. KV v2 has no conditional delete, so
-// after deleting entries a read of the token restores any of them that a
-// concurrent update brought back in between; an entry is never missing for
-// a hash a token has, which would make the token unfindable by that key.
+// writing an entry never contends with another token's). Entries are
+// written after the token's write succeeds, so a lost race writes none, and
+// deleted after it: a crash in between, or a concurrent update, leaves an
+// entry that points to a token without that hash (or to none). Lookup
+// reads the token every entry points to, returns only tokens whose own
+// index has the hash (and Store still decodes and checks the real field),
+// and deletes the stale entry. KV v2 has no conditional delete, so after
+// deleting entries a read of the token restores any of them that a
+// concurrent update brought back in between: concurrent writers never
+// leave a hash without its entry.
+//
+// KV v2 has no transaction over several secrets, and every order of writes
+// leaves something behind when the process dies between two of them. This
+// order leaves stale entries, which cost nothing, except in one place: a
+// crash after a token's write and before its new entries leaves the token
+// unfound by those new values (still found by ID and by the key it was
+// created with) until they change again or the token is deleted.
 //
 // A token whose latest version was deleted or destroyed by hand reads as
 // absent, and a save writes a new version over it.
