@@ -308,10 +308,10 @@ func (b *Backend) writeMetadata(ctx context.Context, ns, id string, ix tokenstor
 }
 
 // Create writes the token with cas=0, so that of racing creators exactly
-// one wins, then its metadata, then one index entry per index value: 2
-// requests plus one per index value. Index entries come last: an entry
-// without its token would be ignored, a token without its entries would not
-// be found by those keys.
+// one wins, then one index entry per index value, then its metadata
+// (max_versions and the custom_metadata copy of the index): 2 requests plus
+// one per index value. Entries come right after the token: see the package
+// doc for what a crash between writes leaves.
 func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) error {
 	if err := b.create(ctx, ns, e, 0); err != nil {
 		if !errors.Is(err, tokenstore.ErrConflict) {
@@ -329,20 +329,17 @@ func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) er
 			return err
 		}
 	}
-	if err := b.writeMetadata(ctx, ns, e.ID, e.Index); err != nil {
-		return err
-	}
 	for k, h := range e.Index.All() {
 		if err := b.putIndex(ctx, ns, k, h, e.ID); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.writeMetadata(ctx, ns, e.ID, e.Index)
 }
 
 // Update patches the token with cas set to the version e.Version names: one
-// request when the index did not change. When it did: one more to copy the
-// index into custom_metadata, one per new index value, one per index value
+// request when the index did not change. When it did: one per new index
+// value, one to copy the index into custom_metadata, one per index value
 // gone, and one read to check that no concurrent update brought a removed
 // value back (see dropIndex).
 func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) error {
@@ -355,9 +352,6 @@ func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 	}
 	if old == e.Index {
 		return nil
-	}
-	if err := b.writeMetadata(ctx, ns, e.ID, e.Index); err != nil {
-		return err
 	}
 	var gone []indexRef
 	for _, k := range kinds {
@@ -373,6 +367,9 @@ func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 		if was != "" {
 			gone = append(gone, indexRef{k, was})
 		}
+	}
+	if err := b.writeMetadata(ctx, ns, e.ID, e.Index); err != nil {
+		return err
 	}
 	return b.dropIndex(ctx, ns, e.ID, gone)
 }

@@ -324,6 +324,21 @@ func TestMetadata(t *testing.T) {
 	if fmt.Sprint(cm) != fmt.Sprint(want) {
 		t.Errorf("custom_metadata = %v, want the index %v", cm, want)
 	}
+
+	// Kinds the token no longer has leave custom_metadata too.
+	if _, err := s.Update(ctx, a.ID, func(*tokenstore.Token) (*tokenstore.Token, error) {
+		return &tokenstore.Token{UserName: a.UserName}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err = e.root(t).Logical().ReadWithContext(ctx, e.mount+"/metadata/"+prefix+"/"+ns+"/tokens/"+a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, _ = m.Data["custom_metadata"].(map[string]any)
+	if len(cm) != 1 || cm["user"] != en.Index.UserName {
+		t.Errorf("custom_metadata after the update = %v, want only the user hash", cm)
+	}
 }
 
 // A token whose latest version was deleted by hand (vault kv delete) is
