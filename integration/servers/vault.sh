@@ -7,13 +7,14 @@
 # and Transit engines behind Vault's HTTP handler, as vault.NewTestCluster
 # runs it, in memory and unsealed. It speaks the same HTTP API as
 # `vault server -dev`. Why not the full `vault` binary: it compiles every
-# plugin (cloud auth methods, database plugins, msgraph), measured here at
-# well over 20 minutes from a cold Go cache on 2 cores; the lean build was
-# measured at 7.7 min user + 1.2 min system CPU from a cold build cache
-# (17.7 min wall on a 2-core machine shared with other builds; about 5 min
-# alone, as DESIGN.md measured), plus about 1.5 min of module downloads on
-# a fresh machine, and 7-10 s warm (go test -c, CGO_ENABLED=0).
-# The build goes to a temp dir; the Go build cache makes rebuilds fast.
+# plugin (cloud auth methods, database plugins, msgraph): well over 20
+# minutes from a cold Go cache on 2 cores (DESIGN.md §6). The lean build
+# took 7.7 min user + 1.2 min system CPU from a cold build cache (17.7 min
+# wall on a 2-core machine busy with other builds; about 5 min alone, as
+# DESIGN.md measured), after about 1.5 min of module downloads on a fresh
+# machine, and 7-10 s warm (go test -c, CGO_ENABLED=0). The build goes to a
+# temp dir, removed once the server runs; the Go build cache keeps
+# rebuilds fast.
 #
 # Exports TOKENSTORE_VAULT_ADDR, TOKENSTORE_VAULT_TOKEN (root),
 # TOKENSTORE_VAULT_MOUNT (a KV v2 mount) and TOKENSTORE_VAULT_TRANSIT (the
@@ -31,6 +32,8 @@ vault_start() {
 	log="$LOG_DIR/vault.log"
 	VAULTSERVER_ADDR="127.0.0.1:$port" start_bg vault "$dir/vaultserver" -test.run '^TestServe$' -test.timeout 0
 	wait_http "http://127.0.0.1:$port/v1/sys/health" 120
+	# The running server keeps its file open; the 150 MB need not stay.
+	rm -rf "$dir"
 	# The root token is new on every start; the server prints it.
 	deadline=$((SECONDS + 30))
 	until token=$(sed -n 's/^VAULTSERVER READY .* token=\([^ ]*\)$/\1/p' "$log") && [ -n "$token" ]; do
