@@ -384,15 +384,20 @@ type final struct{ error }
 func (f final) Unwrap() error { return f.error }
 
 // retry runs attempt until it returns anything but ErrConflict, with
-// exponential backoff and full jitter so that racing writers spread out.
+// exponential backoff and full jitter so that racing writers spread out. The
+// backoff slot is as long as the last attempt took: against a service whose
+// round trip is 3 ms or 50 ms, a fixed millisecond slot would keep 128
+// writers colliding until they ran out of attempts.
 func (s *Store) retry(ctx context.Context, attempt func() error) error {
 	for n := 0; ; n++ {
+		start := time.Now()
 		err := attempt()
 		var f final
 		if !errors.Is(err, ErrConflict) || errors.As(err, &f) || n+1 >= s.maxAttempts {
 			return err
 		}
-		backoff := min(time.Millisecond<<min(n, 8), 200*time.Millisecond)
+		slot := max(time.Millisecond, time.Since(start))
+		backoff := min(slot<<min(n, 8), 2*time.Second)
 		t := time.NewTimer(rand.N(backoff) + time.Millisecond)
 		select {
 		case <-ctx.Done():
