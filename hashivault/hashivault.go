@@ -138,19 +138,20 @@ func validPath(p string) bool {
 // Name returns "hashivault".
 func (b *Backend) Name() string { return "hashivault" }
 
-// Paths. IDs, namespaces and index hashes are single path segments (Store
-// validates IDs and namespaces; hashes are base32), so a namespace is a
-// folder of its own: "a" and "a-x" never share one.
-func (b *Backend) tokenPath(api, ns, id string) string {
-	return b.mount + "/" + api + "/" + b.prefix + "/" + ns + "/tokens/" + id
+// Paths; section is KV v2's "data" or "metadata". IDs, namespaces and
+// index hashes are single path segments (Store validates IDs and
+// namespaces; hashes are base32), so a namespace is a folder of its own:
+// "a" and "a-x" never share one.
+func (b *Backend) tokenPath(section, ns, id string) string {
+	return b.mount + "/" + section + "/" + b.prefix + "/" + ns + "/tokens/" + id
 }
 
 func (b *Backend) tokensFolder(ns string) string {
 	return b.mount + "/metadata/" + b.prefix + "/" + ns + "/tokens/"
 }
 
-func (b *Backend) indexPath(api, ns string, kind tokenstore.IndexKind, hash, id string) string {
-	return b.mount + "/" + api + "/" + b.prefix + "/" + ns + "/index/" + string(kind) + "/" + hash + "/" + id
+func (b *Backend) indexPath(section, ns string, kind tokenstore.IndexKind, hash, id string) string {
+	return b.mount + "/" + section + "/" + b.prefix + "/" + ns + "/index/" + string(kind) + "/" + hash + "/" + id
 }
 
 func (b *Backend) indexFolder(ns string, kind tokenstore.IndexKind, hash string) string {
