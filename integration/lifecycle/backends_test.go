@@ -11,11 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/hashicorp/vault/api"
 
 	"github.com/tokenstore-go/tokenstore/awssm"
 	"github.com/tokenstore-go/tokenstore/codec"
 	"github.com/tokenstore-go/tokenstore/gcpsm"
 	"github.com/tokenstore-go/tokenstore/gcpsm/gcpsmtest"
+	"github.com/tokenstore-go/tokenstore/hashivault"
 )
 
 // awssmWorld runs a case over AWS Secrets Manager as moto serves it; each
@@ -62,6 +64,28 @@ func gcpsmWorld(t *testing.T) world {
 	}
 	t.Cleanup(func() { client.Close() })
 	b, err := gcpsm.New(client, gcpsm.Options{Project: "lifecycle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return world{b, codec.Plain()}
+}
+
+// hashivaultWorld runs a case over Vault KV v2 on the real Vault server that
+// servers/vault.sh started.
+func hashivaultWorld(t *testing.T) world {
+	addr, token, mount := os.Getenv("TOKENSTORE_VAULT_ADDR"), os.Getenv("TOKENSTORE_VAULT_TOKEN"), os.Getenv("TOKENSTORE_VAULT_MOUNT")
+	if addr == "" || token == "" || mount == "" {
+		t.Fatal("TOKENSTORE_VAULT_* are not set: run integration/run.sh, which starts Vault")
+	}
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	cfg.HttpClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.SetToken(token)
+	b, err := hashivault.New(client, hashivault.Options{Mount: mount, Prefix: "lifecycle"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,8 @@ func (w world) with(b tokenstore.Backend) world {
 
 // worlds are what every case runs over: memstore with the plain and the
 // sealed codec, the lease and the tokens being as safe under encryption.
-// The cloud backends follow, over moto and gcpsmtest's fake.
+// The cloud backends follow: AWS on moto, GCP on gcpsmtest's fake, Vault
+// on the real server.
 var worlds = []struct {
 	name string
 	open func(t *testing.T) world
@@ -63,6 +64,7 @@ var worlds = []struct {
 	}},
 	{"awssm/plain", awssmWorld},
 	{"gcpsm/plain", gcpsmWorld},
+	{"hashivault/plain", hashivaultWorld},
 }
 
 func forEachBackend(t *testing.T, f func(t *testing.T, w world)) {
