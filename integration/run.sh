@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the real servers the integration tests need (each servers/*.sh
 # installs and starts one and exports its address), runs the tests, and
-# stops the servers.
+# stops the servers. With arguments, it runs `go test ARGS...` instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,6 +33,12 @@ for s in servers/*.sh; do
 	. "$s"
 done
 
+if (($# > 0)); then
+	# For benchmarks and repeated runs against the servers, such as
+	# integration/run.sh -race -count=100 -run TestExpiredTokenRace ./lifecycle
+	go test "$@"
+	exit
+fi
 echo "== integration: go vet"
 go vet ./...
 echo "== integration: go test -race"
