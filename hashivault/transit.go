@@ -99,7 +99,7 @@ func (w *TransitKeyWrapper) Wrap(ctx context.Context, dek, aad []byte) ([]byte, 
 		ct, _ = s.Data["ciphertext"].(string)
 	}
 	if ct == "" {
-		return nil, &Error{Op: "wrap data key", Path: p, cause: errors.New("Vault's answer has no ciphertext")}
+		return nil, &Error{Op: "wrap data key", Path: p, cause: errors.New("the answer from Vault has no ciphertext")}
 	}
 	return []byte(ct), nil
 }
@@ -126,7 +126,7 @@ func (w *TransitKeyWrapper) Unwrap(ctx context.Context, wrapped, aad []byte) ([]
 	}
 	dek, derr := base64.StdEncoding.DecodeString(pt)
 	if pt == "" || derr != nil {
-		return nil, &Error{Op: "unwrap data key", Path: p, cause: errors.New("Vault's answer has no plaintext")}
+		return nil, &Error{Op: "unwrap data key", Path: p, cause: errors.New("the answer from Vault has no plaintext")}
 	}
 	return dek, nil
 }

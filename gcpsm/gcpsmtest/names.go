@@ -1,7 +1,6 @@
 package gcpsmtest
 
 import (
-	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -222,8 +221,4 @@ func validateAnnotations(a map[string]string) error {
 		return invalid("annotations take %d bytes, at most %d allowed", n, maxAnnotationBytes)
 	}
 	return nil
-}
-
-func notFound(what string, name fmt.Stringer) error {
-	return status.Errorf(codes.NotFound, "%s [%s] not found or has no versions", what, name)
 }
