@@ -48,6 +48,8 @@ type Error struct {
 	Err     error  // the cause; wraps a sentinel error where one applies
 }
 
+// Error describes the failure with the operation, backend and ID first; it
+// never holds a token value.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("tokenstore: ")

@@ -9,6 +9,11 @@
 // hashivault packages. Custom stores implement [TokenStore] directly and prove
 // themselves with the storetest conformance suite.
 //
+// [NewTokenSource] and [NewClient] put a store to work: an
+// oauth2.TokenSource that exchanges a grant token once, refreshes near
+// expiry, and saves every result, with one refresh across all processes
+// (a lease recorded in the stored token under compare-and-swap).
+//
 // # Matching
 //
 // FindToken and SaveToken identify a user the way the Zoho SDKs do:

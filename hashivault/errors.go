@@ -30,6 +30,7 @@ type Error struct {
 	cause error // the client's error
 }
 
+// Error names the operation and the Vault path, never a token value.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hashivault: %s %s: ", e.Op, e.Path)
