@@ -73,7 +73,8 @@ type TokenStore interface {
 type Backend interface {
 	// Name names the backend in errors, such as "memstore" or "awssm".
 	Name() string
-	// Get returns the entry, with its current Version, or ErrNotFound.
+	// Get returns the entry — value, index and current Version — or
+	// ErrNotFound. Lookup and List return whole entries too.
 	Get(ctx context.Context, namespace, id string) (*Entry, error)
 	// Create stores e if no entry has its ID, else returns ErrConflict.
 	Create(ctx context.Context, namespace string, e *Entry) error
