@@ -8,8 +8,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options configures a Store.
@@ -465,24 +466,18 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err != nil {
 		return s.fail(op, "", err)
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, listParallelism)
-	)
-	for _, st := range all {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+	errs := make([]error, len(all))
+	var g errgroup.Group
+	g.SetLimit(listParallelism)
+	for i, st := range all {
+		g.Go(func() error {
 			// A token deleted meanwhile is as good as deleted by us.
 			if err := s.b.Delete(ctx, s.ns, st.e.ID); err != nil && !errors.Is(err, ErrNotFound) {
-				mu.Lock()
-				errs = append(errs, s.fail(op, st.e.ID, err))
-				mu.Unlock()
+				errs[i] = s.fail(op, st.e.ID, err)
 			}
+			return nil // every deletion is tried; errs reports each failure
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	return errors.Join(errs...)
 }

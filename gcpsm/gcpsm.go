@@ -100,12 +100,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -698,38 +698,20 @@ func (b *Backend) list(ctx context.Context, ns, filter string) ([]*tokenstore.En
 		}
 	}
 	out := make([]*tokenstore.Entry, len(items))
-	errs := make([]error, len(items))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, b.parallelism)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The first failure cancels the reads still to come.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.parallelism)
 	for i, item := range items {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			e, err := b.access(ctx, item.id, item.name)
+		g.Go(func() error {
+			e, err := b.access(gctx, item.id, item.name)
 			if errors.Is(err, tokenstore.ErrNotFound) {
-				return // deleted since it was listed
-			}
-			if err != nil {
-				errs[i] = err
-				cancel()
-				return
+				return nil // deleted since it was listed
 			}
 			out[i] = e
+			return err
 		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	entries := out[:0]

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/vault/api"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tokenstore-go/tokenstore"
 )
@@ -508,16 +508,15 @@ func (b *Backend) List(ctx context.Context, ns string) ([]*tokenstore.Entry, err
 	}
 	entries := make([]*tokenstore.Entry, len(ids))
 	errs := make([]error, len(ids))
-	sem := make(chan struct{}, b.parallelism)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(b.parallelism)
 	for i, id := range ids {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			entries[i], errs[i] = b.read(ctx, ns, id)
+			return nil // errs is sorted out below: ErrNotFound is no failure
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	out := entries[:0]
 	for i, e := range entries {
 		switch {
