@@ -191,10 +191,7 @@ func entryOf(id string, str *string, bin []byte, versionID string) *tokenstore.E
 // Create makes the secret, value and tags in one call. If the name is
 // scheduled for deletion, it restores the secret and writes e over it.
 func (b *Backend) Create(ctx context.Context, ns string, e *tokenstore.Entry) error {
-	w, err := newWrite()
-	if err != nil {
-		return err
-	}
+	w := newWrite()
 	value, err := formatValue(e, w)
 	if err != nil {
 		return err
@@ -279,11 +276,7 @@ func (b *Backend) Update(ctx context.Context, ns string, e *tokenstore.Entry) er
 // value and succeed. tagState describes the tags the version prev had, or
 // is "" when unknown.
 func (b *Backend) put(ctx context.Context, ns string, e *tokenstore.Entry, prev, tagState string) error {
-	w, err := newWrite()
-	if err != nil {
-		return err
-	}
-	value, err := formatValue(e, w)
+	value, err := formatValue(e, newWrite())
 	if err != nil {
 		return err
 	}
@@ -476,12 +469,12 @@ func (b *Backend) collect(out []*tokenstore.Entry, ns string, page *secretsmanag
 // writeID tells apart the values of two writes; see put.
 type writeID [16]byte
 
-func newWrite() (writeID, error) {
+// newWrite returns a random write ID. crypto/rand.Read does not fail (the
+// program crashes if the system's source does).
+func newWrite() writeID {
 	var w writeID
-	if _, err := rand.Read(w[:]); err != nil {
-		return w, fmt.Errorf("awssm: random write ID: %w", err)
-	}
-	return w, nil
+	rand.Read(w[:])
+	return w
 }
 
 func (w writeID) String() string { return hex.EncodeToString(w[:]) }
